@@ -1,0 +1,97 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layers, arrows pointing down only:
+//   sqbackup (CLI) → SQBackup (facade) → MountFS, Restore (features)
+//   → SquashReader, SquashWriter (image) → Storage, RemoteStorage (store)
+//   → CFuse3, CSquashfs, CCurl, CShims (C bridges)
+let package = Package(
+    name: "sqbackup",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sqbackup", targets: ["sqbackup"]),
+        .library(name: "SQBackup", targets: ["SQBackup"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // 1. C bridges
+        .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
+        .systemLibrary(
+            name: "CSquashfs", pkgConfig: "libsquashfs1", providers: [.apt(["libsquashfs-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "CShims", dependencies: ["CSquashfs", "CCurl"]),
+
+        // 2. Store
+        .target(
+            name: "Storage",
+            dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "RemoteStorage",
+            dependencies: [
+                "Storage", "CCurl", "CShims",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // 3. Image
+        .target(
+            name: "SquashReader",
+            dependencies: [
+                "Storage", "CSquashfs", "CShims",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "SquashWriter",
+            dependencies: [
+                "Storage", "CSquashfs", "CShims",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // 4. Features
+        .target(
+            name: "MountFS",
+            dependencies: [
+                "SquashReader", "CFuse3",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "Restore",
+            dependencies: [
+                "SquashReader", "Storage",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // 5. Facade
+        .target(
+            name: "SQBackup",
+            dependencies: [
+                "Storage", "RemoteStorage", "SquashReader", "SquashWriter", "MountFS", "Restore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // 6. CLI
+        .executableTarget(
+            name: "sqbackup",
+            dependencies: [
+                "SQBackup",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // Tests
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
+        .testTarget(name: "RemoteStorageTests", dependencies: ["RemoteStorage", "Storage", "TestSupport"]),
+        .testTarget(name: "SquashReaderTests", dependencies: ["SquashReader", "Storage", "TestSupport"]),
+        .testTarget(
+            name: "SquashWriterTests", dependencies: ["SquashWriter", "SquashReader", "Storage", "TestSupport"]),
+        .testTarget(name: "MountFSTests", dependencies: ["MountFS", "SquashReader", "Storage", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ]
+)

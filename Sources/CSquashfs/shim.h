@@ -1,0 +1,24 @@
+#ifndef SQBACKUP_CSQUASHFS_SHIM_H
+#define SQBACKUP_CSQUASHFS_SHIM_H
+#include <sqfs/predef.h>
+#include <sqfs/super.h>
+#include <sqfs/io.h>
+#include <sqfs/compressor.h>
+#include <sqfs/inode.h>
+#include <sqfs/dir.h>
+#include <sqfs/dir_reader.h>
+#include <sqfs/dir_writer.h>
+#include <sqfs/data_reader.h>
+#include <sqfs/id_table.h>
+#include <sqfs/frag_table.h>
+#include <sqfs/xattr.h>
+#include <sqfs/xattr_reader.h>
+#include <sqfs/xattr_writer.h>
+#include <sqfs/meta_writer.h>
+#include <sqfs/meta_reader.h>
+#include <sqfs/block.h>
+#include <sqfs/block_writer.h>
+#include <sqfs/block_processor.h>
+#include <sqfs/table.h>
+#include <sqfs/error.h>
+#endif

@@ -1,0 +1,47 @@
+import Dispatch
+
+/// Random access to the bytes of one immutable object (a local image, an S3 object, a URL).
+///
+/// This is the only seam between the image reader and where bytes live. Sources may be
+/// remote with high latency, so callers batch: they ask for large ranges, or for several
+/// ranges at once through `read(ranges:)`, never for one 4 KiB piece at a time.
+/// Implementations are safe to call from many threads at once.
+public protocol RangeSource: Sendable {
+    /// Total size of the object in bytes.
+    var size: UInt64 { get }
+
+    /// A human-readable name for errors and logs; never contains credentials.
+    var displayName: String { get }
+
+    /// Returns exactly the bytes of `range`. A range that reaches past `size` throws
+    /// `StorageError.outOfRange`: a short read is an error, never silently padded.
+    func read(_ range: ByteRange) throws -> [UInt8]
+
+    /// Returns the bytes of each range, in the order given. Remote sources issue the
+    /// requests concurrently.
+    func read(ranges: [ByteRange]) throws -> [[UInt8]]
+}
+
+extension RangeSource {
+    /// Reads `length` bytes at `offset`.
+    public func read(offset: UInt64, length: Int) throws -> [UInt8] {
+        try read(ByteRange(offset: offset, length: length))
+    }
+
+    /// Concurrent fan-out over `read(_:)`; sources with a native batch API override it.
+    public func read(ranges: [ByteRange]) throws -> [[UInt8]] {
+        if ranges.count <= 1 { return try ranges.map { try read($0) } }
+        let results = ConcurrentResults<[UInt8]>(count: ranges.count)
+        DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
+            results.set(index, Result { try read(ranges[index]) })
+        }
+        return try results.values()
+    }
+
+    /// Throws `outOfRange` unless `range` lies inside the object.
+    public func checkBounds(_ range: ByteRange) throws {
+        guard range.length >= 0, range.offset <= size, UInt64(range.length) <= size - range.offset else {
+            throw StorageError.outOfRange(object: displayName, range: range, size: size)
+        }
+    }
+}
