@@ -10,6 +10,14 @@
 #include <sqfs/dir.h>
 #include <sqfs/xattr.h>
 #include <curl/curl.h>
+#include <sys/types.h>
+#include <sys/xattr.h>
+#include <sys/sysmacros.h>
+
+/* ---- libc macros ---- */
+static inline dev_t sqb_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
+static inline unsigned int sqb_major(dev_t dev) { return major(dev); }
+static inline unsigned int sqb_minor(dev_t dev) { return minor(dev); }
 
 /* ---- libsquashfs: a sqfs_file_t whose I/O is done by Swift callbacks ---- */
 
