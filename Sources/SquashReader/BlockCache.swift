@@ -1,0 +1,66 @@
+import Synchronization
+
+/// A byte-bounded cache of decompressed blocks keyed by their on-disk offset, shared by all
+/// reader threads. Sharded so that parallel readers rarely wait on one lock; least recently
+/// used blocks go first.
+final class BlockCache: Sendable {
+    private struct Slot {
+        var bytes: [UInt8]
+        var lastUse: UInt64
+    }
+
+    private struct Shard {
+        var slots: [UInt64: Slot] = [:]
+        var bytes = 0
+        var clock: UInt64 = 0
+    }
+
+    private final class ShardBox: Sendable {
+        let state = Mutex(Shard())
+    }
+
+    private let shards: [ShardBox]
+    private let capacityPerShard: Int
+
+    init(capacityBytes: Int, shardCount: Int = 16) {
+        shards = (0..<shardCount).map { _ in ShardBox() }
+        capacityPerShard = max(capacityBytes / shardCount, 1)
+    }
+
+    private func shard(_ key: UInt64) -> ShardBox {
+        // Block offsets are spread by compressed sizes; mix them so neighbours land apart.
+        let mixed = (key ^ (key >> 17)) &* 0x9E37_79B9_7F4A_7C15
+        return shards[Int(mixed >> 40) % shards.count]
+    }
+
+    func get(_ key: UInt64) -> [UInt8]? {
+        shard(key).state.withLock { shard in
+            guard var slot = shard.slots[key] else { return nil }
+            shard.clock += 1
+            slot.lastUse = shard.clock
+            shard.slots[key] = slot
+            return slot.bytes
+        }
+    }
+
+    func insert(_ key: UInt64, _ bytes: [UInt8]) {
+        guard bytes.count <= capacityPerShard else { return }
+        shard(key).state.withLock { shard in
+            shard.clock += 1
+            if let old = shard.slots.updateValue(Slot(bytes: bytes, lastUse: shard.clock), forKey: key) {
+                shard.bytes -= old.bytes.count
+            }
+            shard.bytes += bytes.count
+            guard shard.bytes > capacityPerShard else { return }
+            // Evict down to 90% in one pass so that eviction cost is amortised over many inserts.
+            let target = capacityPerShard * 9 / 10
+            for (victim, slot) in shard.slots.sorted(by: { $0.value.lastUse < $1.value.lastUse }) {
+                guard shard.bytes > target else { break }
+                shard.slots[victim] = nil
+                shard.bytes -= slot.bytes.count
+            }
+        }
+    }
+
+    var residentBytes: Int { shards.reduce(0) { total, box in total + box.state.withLock { $0.bytes } } }
+}

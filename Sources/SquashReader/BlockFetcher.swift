@@ -1,0 +1,157 @@
+import Dispatch
+import Storage
+import Synchronization
+
+/// Where one block of file data lives and how big it is once decompressed.
+struct BlockReference: Sendable {
+    /// On-disk offset; also the cache key (data and fragment blocks never share an offset).
+    var offset: UInt64
+    var word: UInt32
+    /// Exact decompressed size for data blocks; nil for fragment blocks (any size up to the block size).
+    var expectedSize: Int?
+
+    var storedSize: Int { BlockWord.storedSize(word) }
+    var isSparse: Bool { storedSize == 0 }
+}
+
+/// Turns block references into decompressed bytes: from the cache, or by fetching every
+/// missing block in as few range reads as possible (adjacent blocks merge), decompressing
+/// each once even when many threads want it at the same moment.
+final class BlockFetcher: Sendable {
+    private final class Pending: @unchecked Sendable {
+        // Written once by the fetching thread before `done.leave()`; read only after `done.wait()`.
+        let done = DispatchGroup()
+        var result: Result<[UInt8], any Error>?
+        init() { done.enter() }
+    }
+
+    private typealias Item = (reference: BlockReference, pending: Pending)
+
+    private let source: any RangeSource
+    private let imageName: String
+    private let blockSize: Int
+    private let cache: BlockCache
+    private let decompressors: DecompressorPool
+    private let statistics: ReaderStatistics
+    private let pending = Mutex<[UInt64: Pending]>([:])
+    /// Adjacent blocks merge into one request up to this many bytes.
+    private let maxRequestBytes: Int
+
+    init(
+        source: any RangeSource, imageName: String, blockSize: Int, cache: BlockCache,
+        decompressors: DecompressorPool, statistics: ReaderStatistics, maxRequestBytes: Int = 8 << 20
+    ) {
+        self.source = source
+        self.imageName = imageName
+        self.blockSize = blockSize
+        self.cache = cache
+        self.decompressors = decompressors
+        self.statistics = statistics
+        self.maxRequestBytes = maxRequestBytes
+    }
+
+    func blocks(_ references: [BlockReference]) throws -> [[UInt8]] {
+        var results = [[UInt8]?](repeating: nil, count: references.count)
+        var toFetch = [(index: Int, reference: BlockReference, pending: Pending)]()
+        var toAwait = [(index: Int, pending: Pending)]()
+        for (index, reference) in references.enumerated() {
+            if reference.isSparse {
+                results[index] = [UInt8](repeating: 0, count: reference.expectedSize ?? blockSize)
+            } else if let cached = cache.get(reference.offset) {
+                statistics.cacheHits.add(1, ordering: .relaxed)
+                results[index] = cached
+            }
+        }
+        pending.withLock { table in
+            for (index, reference) in references.enumerated() where results[index] == nil {
+                if let existing = table[reference.offset] {
+                    toAwait.append((index, existing))
+                } else if let mine = toFetch.first(where: { $0.reference.offset == reference.offset }) {
+                    toAwait.append((index, mine.pending))
+                } else {
+                    let entry = Pending()
+                    table[reference.offset] = entry
+                    toFetch.append((index, reference, entry))
+                }
+            }
+        }
+        if !toFetch.isEmpty {
+            statistics.cacheMisses.add(toFetch.count, ordering: .relaxed)
+            do {
+                try fetch(toFetch.map { ($0.reference, $0.pending) })
+            } catch {
+                for item in toFetch where item.pending.result == nil {
+                    publish((item.reference, item.pending), .failure(error))
+                }
+                throw error
+            }
+            for item in toFetch { results[item.index] = try item.pending.result!.get() }
+        }
+        for item in toAwait {
+            item.pending.done.wait()
+            results[item.index] = try item.pending.result!.get()
+        }
+        return results.map { $0! }
+    }
+
+    private func publish(_ item: Item, _ result: Result<[UInt8], any Error>) {
+        if case .success(let bytes) = result { cache.insert(item.reference.offset, bytes) }
+        item.pending.result = result
+        pending.withLock { table in
+            if table[item.reference.offset] === item.pending { table[item.reference.offset] = nil }
+        }
+        item.pending.done.leave()
+    }
+
+    /// Fetches, decompresses, caches and publishes `items`; throws only for fetch failures,
+    /// while a corrupt block fails just that block.
+    private func fetch(_ items: [Item]) throws {
+        var runs = [(range: ByteRange, members: [Item])]()
+        for item in items.sorted(by: { $0.reference.offset < $1.reference.offset }) {
+            let size = item.reference.storedSize
+            if let last = runs.last, last.range.end == item.reference.offset,
+                last.range.length + size <= maxRequestBytes
+            {
+                runs[runs.count - 1].range.length += size
+                runs[runs.count - 1].members.append(item)
+            } else {
+                runs.append((ByteRange(offset: item.reference.offset, length: size), [item]))
+            }
+        }
+        statistics.rangeRequests.add(runs.count, ordering: .relaxed)
+        let payloads: [[UInt8]]
+        do {
+            payloads = try source.read(ranges: runs.map(\.range))
+        } catch let error as StorageError {
+            throw ImageError.storage(error)
+        }
+        for (run, payload) in zip(runs, payloads) {
+            statistics.bytesFetched.add(payload.count, ordering: .relaxed)
+            for member in run.members {
+                let start = Int(member.reference.offset - run.range.offset)
+                let result = payload.withUnsafeBytes { raw in
+                    decode(UnsafeRawBufferPointer(rebasing: raw[start..<start + member.reference.storedSize]), member.reference)
+                }
+                publish(member, result)
+            }
+        }
+    }
+
+    private func decode(_ stored: UnsafeRawBufferPointer, _ reference: BlockReference) -> Result<[UInt8], any Error> {
+        let bytes: [UInt8]?
+        if BlockWord.isCompressed(reference.word) {
+            bytes = try? decompressors.withDecompressor { $0.decompress(stored, capacity: blockSize) }
+        } else {
+            bytes = Array(stored)
+        }
+        guard let bytes, reference.expectedSize.map({ $0 == bytes.count }) ?? (bytes.count <= blockSize) else {
+            statistics.corruptBlocks.add(1, ordering: .relaxed)
+            return .failure(
+                ImageError.corrupt(
+                    image: imageName,
+                    reason: "data block at offset \(reference.offset) (\(reference.storedSize) bytes) does not decode"
+                        + (reference.expectedSize.map { " to \($0) bytes" } ?? "")))
+        }
+        return .success(bytes)
+    }
+}
