@@ -60,6 +60,11 @@ static inline const sqfs_u8 *sqb_xattr_value_bytes(const sqfs_xattr_value_t *val
     return value->value;
 }
 
+/* Wraps a compressor so that a compressed block is never as large as its input
+ * (returns 0 instead, meaning "store uncompressed"). Takes ownership of inner;
+ * returns NULL (and leaves inner alone) only on allocation failure. */
+sqfs_compressor_t *sqb_compressor_no_grow(sqfs_compressor_t *inner);
+
 /* ---- libcurl: typed wrappers for the variadic calls ---- */
 
 CURLcode sqb_curl_easy_setopt_long(CURL *handle, CURLoption option, long value);

@@ -1,0 +1,77 @@
+#include "CShims.h"
+#include <stdlib.h>
+#include <sqfs/compressor.h>
+#include <sqfs/error.h>
+
+/* A compressor that never returns a result at least as large as its input.
+ * Some backends (LZ4 in libsquashfs 1.2) hand back expanded output; data and
+ * metadata blocks then grow past their limits and unsquashfs rejects the image.
+ * Returning 0 tells the block processor and meta writer to store the block
+ * uncompressed, which is what the format intends. */
+typedef struct {
+    sqfs_compressor_t base;
+    sqfs_compressor_t *inner;
+} sqb_no_grow_t;
+
+static void sqb_no_grow_destroy(sqfs_object_t *obj) {
+    sqb_no_grow_t *wrapper = (sqb_no_grow_t *)obj;
+    sqfs_destroy(wrapper->inner);
+    free(wrapper);
+}
+
+static sqfs_object_t *sqb_no_grow_copy(const sqfs_object_t *obj);
+
+static void sqb_no_grow_get_configuration(const sqfs_compressor_t *cmp, sqfs_compressor_config_t *cfg) {
+    const sqb_no_grow_t *wrapper = (const sqb_no_grow_t *)cmp;
+    wrapper->inner->get_configuration(wrapper->inner, cfg);
+}
+
+static int sqb_no_grow_write_options(sqfs_compressor_t *cmp, sqfs_file_t *file) {
+    sqb_no_grow_t *wrapper = (sqb_no_grow_t *)cmp;
+    return wrapper->inner->write_options(wrapper->inner, file);
+}
+
+static int sqb_no_grow_read_options(sqfs_compressor_t *cmp, sqfs_file_t *file) {
+    sqb_no_grow_t *wrapper = (sqb_no_grow_t *)cmp;
+    return wrapper->inner->read_options(wrapper->inner, file);
+}
+
+static sqfs_s32 sqb_no_grow_do_block(sqfs_compressor_t *cmp, const sqfs_u8 *in, sqfs_u32 size, sqfs_u8 *out,
+                                     sqfs_u32 outsize) {
+    sqb_no_grow_t *wrapper = (sqb_no_grow_t *)cmp;
+    sqfs_s32 ret = wrapper->inner->do_block(wrapper->inner, in, size, out, outsize);
+    if (ret > 0 && (sqfs_u32)ret >= size)
+        return 0;
+    return ret;
+}
+
+static sqfs_compressor_t *sqb_no_grow_make(sqfs_compressor_t *inner) {
+    sqb_no_grow_t *wrapper = calloc(1, sizeof(*wrapper));
+    if (wrapper == NULL)
+        return NULL;
+    wrapper->inner = inner;
+    wrapper->base.base.destroy = sqb_no_grow_destroy;
+    wrapper->base.base.copy = sqb_no_grow_copy;
+    wrapper->base.get_configuration = sqb_no_grow_get_configuration;
+    wrapper->base.write_options = sqb_no_grow_write_options;
+    wrapper->base.read_options = sqb_no_grow_read_options;
+    wrapper->base.do_block = sqb_no_grow_do_block;
+    return (sqfs_compressor_t *)wrapper;
+}
+
+static sqfs_object_t *sqb_no_grow_copy(const sqfs_object_t *obj) {
+    const sqb_no_grow_t *wrapper = (const sqb_no_grow_t *)obj;
+    sqfs_compressor_t *inner = (sqfs_compressor_t *)sqfs_copy(wrapper->inner);
+    if (inner == NULL)
+        return NULL;
+    sqfs_compressor_t *copy = sqb_no_grow_make(inner);
+    if (copy == NULL)
+        sqfs_destroy(inner);
+    return (sqfs_object_t *)copy;
+}
+
+sqfs_compressor_t *sqb_compressor_no_grow(sqfs_compressor_t *inner) {
+    if (inner == NULL)
+        return NULL;
+    return sqb_no_grow_make(inner);
+}

@@ -1,0 +1,40 @@
+/// What a finished build produced.
+public struct BuildResult: Sendable {
+    /// Size of the image in bytes (a multiple of 4096).
+    public var imageSize: UInt64
+    /// SHA-256 of the final image bytes (32 bytes), as returned by the sink.
+    public var sha256: [UInt8]
+    /// `sha256` as 64 lowercase hex digits.
+    public var sha256Hex: String { sha256.map { String(format2: $0) }.joined() }
+
+    /// Entries by type; `files` counts distinct inodes, `hardLinks` the extra names of those inodes.
+    public var files = 0
+    public var directories = 0
+    public var symlinks = 0
+    public var hardLinks = 0
+    public var charDevices = 0
+    public var blockDevices = 0
+    public var fifos = 0
+    public var sockets = 0
+    /// Inodes in the image.
+    public var inodes = 0
+
+    /// Total size of the regular files stored.
+    public var fileBytes: UInt64 = 0
+    /// File data read from disk (dedup candidates may be read twice).
+    public var bytesRead: UInt64 = 0
+    /// Files whose data duplicated an earlier file's and was stored once, and the bytes that saved.
+    public var dedupFiles = 0
+    public var dedupBytes: UInt64 = 0
+    /// The superblock's modification time: the newest mtime in the tree (0 for an empty tree).
+    public var modificationTime: UInt32 = 0
+    /// Everything the build worked around.
+    public var warnings: [BuildWarning] = []
+}
+
+extension String {
+    fileprivate init(format2 byte: UInt8) {
+        let digits = Array("0123456789abcdef")
+        self.init([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+    }
+}

@@ -1,0 +1,109 @@
+import CShims
+import CSquashfs
+
+/// The libsquashfs objects of one build, created in the order that yields valid images and destroyed
+/// in reverse. Everything the library keeps a pointer to lives in stable heap memory.
+final class LibraryObjects {
+    let bridge: SinkBridge
+    let superblock: UnsafeMutablePointer<sqfs_super_t>
+    let file: UnsafeMutablePointer<sqfs_file_t>
+    let compressor: UnsafeMutablePointer<sqfs_compressor_t>
+    let blockWriter: UnsafeMutablePointer<sqfs_block_writer_t>
+    let fragmentTable: OpaquePointer
+    let processor: OpaquePointer
+    let idTable: OpaquePointer
+    let xattrWriter: OpaquePointer
+    let inodeWriter: OpaquePointer
+    let directoryMetaWriter: OpaquePointer
+    let directoryWriter: OpaquePointer
+    /// Whether compressor options follow the superblock.
+    let wroteCompressorOptions: Bool
+
+    private var created: [UnsafeMutableRawPointer] = []
+
+    init(bridge: SinkBridge, options: BuildOptions, modificationTime: UInt32) throws {
+        self.bridge = bridge
+        let superblock = UnsafeMutablePointer<sqfs_super_t>.allocate(capacity: 1)
+        superblock.initialize(to: sqfs_super_t())
+        self.superblock = superblock
+        var objects: [UnsafeMutableRawPointer] = []
+        // Destroys what exists so far when a later step fails (deinit doesn't run for a failed init).
+        var complete = false
+        defer {
+            if !complete {
+                for object in objects.reversed() { sqb_destroy(object) }
+                superblock.deallocate()
+            }
+        }
+        func check(_ code: Int32, _ operation: String) throws {
+            guard code == 0 else { throw bridge.failure ?? BuildError.library(operation: operation, code: code) }
+        }
+        func made<T>(_ pointer: T?, _ operation: String) throws -> T {
+            guard let pointer else { throw BuildError.library(operation: operation, code: SQFS_ERROR_ALLOC.rawValue) }
+            return pointer
+        }
+
+        try check(
+            sqfs_super_init(superblock, options.blockSize, modificationTime, options.compressor.libraryID),
+            "initialise the superblock")
+        file = try made(bridge.makeFile(), "create the output file")
+        objects.append(UnsafeMutableRawPointer(file))
+        try check(sqfs_super_write(superblock, file), "write the placeholder superblock")
+
+        var config = sqfs_compressor_config_t()
+        try check(
+            sqfs_compressor_config_init(&config, options.compressor.libraryID, options.blockSize, 0),
+            "configure the \(options.compressor.rawValue) compressor")
+        if options.compressor == .lz4 {
+            if options.effectiveLevel > 1 { config.flags |= UInt16(SQFS_COMP_FLAG_LZ4_HC.rawValue) }
+        } else {
+            config.level = UInt32(options.effectiveLevel)
+        }
+        var inner: UnsafeMutablePointer<sqfs_compressor_t>?
+        try check(sqfs_compressor_create(&config, &inner), "create the \(options.compressor.rawValue) compressor")
+        guard let wrapped = sqb_compressor_no_grow(inner) else {
+            sqb_destroy(inner)
+            throw BuildError.library(operation: "wrap the compressor", code: SQFS_ERROR_ALLOC.rawValue)
+        }
+        compressor = wrapped
+        objects.append(UnsafeMutableRawPointer(compressor))
+        let optionBytes = compressor.pointee.write_options(compressor, file)
+        guard optionBytes >= 0 else {
+            throw bridge.failure ?? BuildError.library(operation: "write compressor options", code: optionBytes)
+        }
+        wroteCompressorOptions = optionBytes > 0
+
+        blockWriter = try made(sqfs_block_writer_create(file, 4096, 0), "create the block writer")
+        objects.append(UnsafeMutableRawPointer(blockWriter))
+        fragmentTable = try made(sqfs_frag_table_create(0), "create the fragment table")
+        objects.append(UnsafeMutableRawPointer(fragmentTable))
+        // One worker compresses inline; more run beside this thread, which reads files.
+        let backlog = max(16, options.threads * 8)
+        processor = try made(
+            sqfs_block_processor_create(
+                options.blockSize, compressor, UInt32(options.threads), backlog, blockWriter, fragmentTable),
+            "start the block processor")
+        objects.append(UnsafeMutableRawPointer(processor))
+        idTable = try made(sqfs_id_table_create(0), "create the id table")
+        objects.append(UnsafeMutableRawPointer(idTable))
+        xattrWriter = try made(sqfs_xattr_writer_create(0), "create the xattr writer")
+        objects.append(UnsafeMutableRawPointer(xattrWriter))
+        inodeWriter = try made(sqfs_meta_writer_create(file, compressor, 0), "create the inode writer")
+        objects.append(UnsafeMutableRawPointer(inodeWriter))
+        directoryMetaWriter = try made(
+            sqfs_meta_writer_create(file, compressor, UInt32(SQFS_META_WRITER_KEEP_IN_MEMORY.rawValue)),
+            "create the directory table writer")
+        objects.append(UnsafeMutableRawPointer(directoryMetaWriter))
+        let directoryFlags = options.exportTable ? UInt32(SQFS_DIR_WRITER_CREATE_EXPORT_TABLE.rawValue) : 0
+        directoryWriter = try made(
+            sqfs_dir_writer_create(directoryMetaWriter, directoryFlags), "create the directory writer")
+        objects.append(UnsafeMutableRawPointer(directoryWriter))
+        created = objects
+        complete = true
+    }
+
+    deinit {
+        for object in created.reversed() { sqb_destroy(object) }
+        superblock.deallocate()
+    }
+}
