@@ -23,7 +23,7 @@ let package = Package(
         .systemLibrary(
             name: "CSquashfs", pkgConfig: "libsquashfs1", providers: [.apt(["libsquashfs-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .target(name: "CShims", dependencies: ["CSquashfs", "CCurl"]),
+        .target(name: "CShims", dependencies: ["CSquashfs", "CCurl", "CFuse3"]),
 
         // 2. Store
         .target(

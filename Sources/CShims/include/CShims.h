@@ -82,4 +82,14 @@ CURLMcode sqb_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long val
 CURLSHcode sqb_curl_share_setopt_long(CURLSH *handle, CURLSHoption option, long value);
 CURLSHcode sqb_curl_share_setopt_ptr(CURLSH *handle, CURLSHoption option, const void *value);
 
+/* A share handle (DNS, TLS sessions and, if asked, connections) with pthread-mutex lock
+ * callbacks, usable from many threads. Free with sqb_curl_share_free_locked. */
+CURLSH *sqb_curl_share_new_locked(int share_connections, void **locks_out);
+void sqb_curl_share_free_locked(CURLSH *share, void *locks);
+
+/* ---- libfuse: route fuse_log's printf-style messages to one Swift callback ---- */
+
+typedef void (*sqb_fuse_log_fn)(int level, const char *message);
+void sqb_fuse_set_log_handler(sqb_fuse_log_fn handler);
+
 #endif

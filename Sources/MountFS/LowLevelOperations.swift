@@ -1,0 +1,45 @@
+import CFuse3
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The libfuse operation table. Built here, in a nonisolated library function, because a C
+/// callback closure formed in main-actor code traps when libfuse calls it on a worker thread.
+func makeLowLevelOperations() -> fuse_lowlevel_ops {
+    var operations = fuse_lowlevel_ops()
+    @inline(__always) func filesystem(_ request: fuse_req_t?) -> SquashFilesystem {
+        Unmanaged<SquashFilesystem>.fromOpaque(fuse_req_userdata(request)!).takeUnretainedValue()
+    }
+    operations.`init` = { userdata, connection in
+        guard let userdata, let connection else { return }
+        Unmanaged<SquashFilesystem>.fromOpaque(userdata).takeUnretainedValue().initialize(connection)
+    }
+    operations.lookup = { request, parent, name in
+        filesystem(request).lookup(request!, parent: parent, name: name!)
+    }
+    // Every node lives as long as the image, so lookup counts need no bookkeeping.
+    operations.forget = { request, _, _ in fuse_reply_none(request) }
+    operations.forget_multi = { request, _, _ in fuse_reply_none(request) }
+    operations.getattr = { request, ino, _ in filesystem(request).getattr(request!, ino: ino) }
+    operations.readlink = { request, ino in filesystem(request).readlink(request!, ino: ino) }
+    operations.open = { request, ino, info in filesystem(request).open(request!, ino: ino, info: info!) }
+    operations.read = { request, ino, size, offset, _ in
+        filesystem(request).read(request!, ino: ino, size: size, offset: offset)
+    }
+    operations.release = { request, _, _ in fuse_reply_err(request, 0) }
+    operations.opendir = { request, ino, info in filesystem(request).opendir(request!, ino: ino, info: info!) }
+    operations.readdir = { request, ino, size, offset, _ in
+        filesystem(request).readdir(request!, ino: ino, size: size, offset: offset, plus: false)
+    }
+    operations.readdirplus = { request, ino, size, offset, _ in
+        filesystem(request).readdir(request!, ino: ino, size: size, offset: offset, plus: true)
+    }
+    operations.releasedir = { request, _, _ in fuse_reply_err(request, 0) }
+    operations.statfs = { request, _ in filesystem(request).statfs(request!) }
+    operations.getxattr = { request, ino, name, size in
+        filesystem(request).getxattr(request!, ino: ino, name: name!, size: size)
+    }
+    operations.listxattr = { request, ino, size in filesystem(request).listxattr(request!, ino: ino, size: size) }
+    return operations
+}

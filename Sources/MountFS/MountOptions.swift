@@ -1,0 +1,15 @@
+/// How a FUSE mount of an image behaves.
+public struct MountOptions: Sendable {
+    /// Shown as the source in /proc/mounts and `df`.
+    public var fsName = "sqbackup"
+    /// Other `-o` options passed to libfuse and the kernel (e.g. "allow_other").
+    public var extraOptions: [String] = []
+    /// FUSE worker threads: how many requests can wait on storage at once.
+    public var maxThreads = 64
+    /// Allow mounting over a non-empty directory.
+    public var allowNonEmpty = false
+    /// Print every FUSE request (libfuse's -d).
+    public var debug = false
+
+    public init() {}
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Refuses mountpoints that would give a confusing result, before asking the kernel.
+enum MountpointCheck {
+    static func validate(_ path: String, allowNonEmpty: Bool) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOTCONN {
+                throw MountError.mountpointBusy(path + " (a dead FUSE mount is left there; run `sqbackup unmount \(path)`)")
+            }
+            throw MountError.mountpointMissing(path)
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw MountError.notADirectory(path) }
+        if isMountpoint(path) { throw MountError.mountpointBusy(path) }
+        if !allowNonEmpty, let contents = try? FileManager.default.contentsOfDirectory(atPath: path), !contents.isEmpty {
+            throw MountError.mountpointNotEmpty(path)
+        }
+        guard access("/dev/fuse", R_OK | W_OK) == 0 else {
+            throw MountError.fuseUnavailable("/dev/fuse is missing or not accessible (load the fuse module, or run with access to /dev/fuse)")
+        }
+    }
+
+    /// Whether `path` is listed as a mount point in /proc/self/mountinfo.
+    static func isMountpoint(_ path: String) -> Bool {
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
+        for line in table.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 4 else { continue }
+            if unescape(String(fields[4])) == resolved { return true }
+        }
+        return false
+    }
+
+    /// mountinfo escapes space, tab, newline and backslash as octal.
+    static func unescape(_ field: String) -> String {
+        var bytes = [UInt8]()
+        var utf8 = Array(field.utf8)[...]
+        while let byte = utf8.first {
+            if byte == UInt8(ascii: "\\"), utf8.count >= 4,
+                let value = UInt8(String(decoding: utf8.dropFirst().prefix(3), as: UTF8.self), radix: 8)
+            {
+                bytes.append(value)
+                utf8 = utf8.dropFirst(4)
+            } else {
+                bytes.append(byte)
+                utf8 = utf8.dropFirst()
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,247 @@
+import CFuse3
+import Logging
+import SquashReader
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The FUSE face of an image: one method per low-level operation, each mapping a kernel
+/// request onto `SquashImage`, which knows nothing of FUSE. FUSE inode numbers are node ids.
+public final class SquashFilesystem: Sendable {
+    public let image: SquashImage
+    let logger: Logger
+    /// The image never changes, so the kernel may cache entries and attributes for good.
+    private let timeout: Double = 86_400 * 365
+
+    public init(image: SquashImage, logger: Logger = Logger(label: "sqbackup.mount")) {
+        self.image = image
+        self.logger = logger
+    }
+
+    func fillStat(_ attributes: NodeAttributes, into info: inout stat) {
+        info = stat()
+        info.st_ino = ino_t(attributes.id)
+        info.st_mode = mode_t(attributes.mode)
+        info.st_nlink = nlink_t(attributes.nlink)
+        info.st_uid = attributes.uid
+        info.st_gid = attributes.gid
+        info.st_size = off_t(attributes.size)
+        info.st_rdev = dev_t(attributes.rdev)
+        info.st_blksize = blksize_t(image.info.blockSize)
+        info.st_blocks = blkcnt_t((attributes.size + 511) / 512)
+        let time = timespec(tv_sec: Int(attributes.mtime), tv_nsec: 0)
+        info.st_mtim = time
+        info.st_atim = time
+        info.st_ctim = time
+    }
+
+    private func entryParam(_ id: NodeID) -> fuse_entry_param? {
+        guard let attributes = image.attributes(of: id) else { return nil }
+        var entry = fuse_entry_param()
+        entry.ino = fuse_ino_t(id)
+        entry.generation = 1
+        fillStat(attributes, into: &entry.attr)
+        entry.attr_timeout = timeout
+        entry.entry_timeout = timeout
+        return entry
+    }
+
+    func lookup(_ request: fuse_req_t, parent: fuse_ino_t, name: UnsafePointer<CChar>) {
+        let length = strlen(name)
+        guard image.attributes(of: NodeID(parent))?.kind == .directory else {
+            fuse_reply_err(request, ENOTDIR)
+            return
+        }
+        guard let id = image.lookup(UnsafeRawBufferPointer(start: name, count: length), in: NodeID(parent)),
+            var entry = entryParam(id)
+        else {
+            // A negative entry with a timeout lets the kernel cache the miss as well.
+            var negative = fuse_entry_param()
+            negative.entry_timeout = timeout
+            fuse_reply_entry(request, &negative)
+            return
+        }
+        fuse_reply_entry(request, &entry)
+    }
+
+    func getattr(_ request: fuse_req_t, ino: fuse_ino_t) {
+        guard let attributes = image.attributes(of: NodeID(ino)) else {
+            fuse_reply_err(request, ENOENT)
+            return
+        }
+        var info = stat()
+        fillStat(attributes, into: &info)
+        fuse_reply_attr(request, &info, timeout)
+    }
+
+    func readlink(_ request: fuse_req_t, ino: fuse_ino_t) {
+        guard var target = image.symlinkTarget(of: NodeID(ino)) else {
+            fuse_reply_err(request, EINVAL)
+            return
+        }
+        target.append(0)
+        target.withUnsafeBufferPointer { buffer in
+            _ = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                fuse_reply_readlink(request, $0)
+            }
+        }
+    }
+
+    func open(_ request: fuse_req_t, ino: fuse_ino_t, info: UnsafeMutablePointer<fuse_file_info>) {
+        guard let attributes = image.attributes(of: NodeID(ino)) else {
+            fuse_reply_err(request, ENOENT)
+            return
+        }
+        guard attributes.kind == .regularFile else {
+            fuse_reply_err(request, attributes.kind == .directory ? EISDIR : EINVAL)
+            return
+        }
+        if info.pointee.flags & O_ACCMODE != O_RDONLY || info.pointee.flags & O_TRUNC != 0 {
+            fuse_reply_err(request, EROFS)
+            return
+        }
+        info.pointee.keep_cache = 1
+        fuse_reply_open(request, info)
+    }
+
+    func read(_ request: fuse_req_t, ino: fuse_ino_t, size: Int, offset: off_t) {
+        do {
+            let bytes = try image.read(NodeID(ino), offset: UInt64(max(offset, 0)), length: size)
+            bytes.withUnsafeBytes { raw in
+                _ = fuse_reply_buf(request, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
+            }
+        } catch {
+            logger.error("read of inode \(ino) at \(offset)+\(size) failed: \(error)")
+            fuse_reply_err(request, EIO)
+        }
+    }
+
+    func opendir(_ request: fuse_req_t, ino: fuse_ino_t, info: UnsafeMutablePointer<fuse_file_info>) {
+        guard image.attributes(of: NodeID(ino))?.kind == .directory else {
+            fuse_reply_err(request, ENOTDIR)
+            return
+        }
+        info.pointee.keep_cache = 1
+        info.pointee.cache_readdir = 1
+        fuse_reply_open(request, info)
+    }
+
+    /// Offsets: 0 start, 1 after ".", 2 after "..", 2 + n after the n-th entry.
+    func readdir(_ request: fuse_req_t, ino: fuse_ino_t, size: Int, offset: off_t, plus: Bool) {
+        let directory = NodeID(ino)
+        guard let parent = image.parent(of: directory) else {
+            fuse_reply_err(request, ENOTDIR)
+            return
+        }
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(size, 1))
+        defer { buffer.deallocate() }
+        var used = 0
+        var full = false
+
+        func add(_ name: UnsafePointer<CChar>, _ id: NodeID, _ next: off_t) -> Bool {
+            let remaining = size - used
+            let needed: Int
+            if plus {
+                if var entry = entryParam(id) {
+                    needed = fuse_add_direntry_plus(request, buffer + used, remaining, name, &entry, next)
+                } else {
+                    return true
+                }
+            } else {
+                var info = stat()
+                info.st_ino = ino_t(id)
+                info.st_mode = mode_t(image.attributes(of: id)?.mode ?? 0)
+                needed = fuse_add_direntry(request, buffer + used, remaining, name, &info, next)
+            }
+            if needed > remaining {
+                full = true
+                return false
+            }
+            used += needed
+            return true
+        }
+
+        var position = Int(offset)
+        if position == 0 {
+            // "." and ".." carry no lookup count in readdirplus; the kernel skips them.
+            guard add(".", directory, 1) else { return finishReaddir(request, buffer, used) }
+            position = 1
+        }
+        if position == 1 {
+            guard add("..", parent, 2) else { return finishReaddir(request, buffer, used) }
+            position = 2
+        }
+        image.forEachEntry(of: directory, from: position - 2) { index, name, _, node in
+            add(name, node, off_t(index + 3)) && !full
+        }
+        finishReaddir(request, buffer, used)
+    }
+
+    private func finishReaddir(_ request: fuse_req_t, _ buffer: UnsafeMutablePointer<CChar>, _ used: Int) {
+        fuse_reply_buf(request, buffer, used)
+    }
+
+    func statfs(_ request: fuse_req_t) {
+        var info = statvfs()
+        let blockSize = UInt(image.info.blockSize)
+        info.f_bsize = blockSize
+        info.f_frsize = blockSize
+        info.f_blocks = fsblkcnt_t((image.info.bytesUsed + UInt64(blockSize) - 1) / UInt64(blockSize))
+        info.f_files = fsfilcnt_t(image.nodeCount)
+        info.f_namemax = 256
+        info.f_flag = UInt(ST_RDONLY)
+        fuse_reply_statfs(request, &info)
+    }
+
+    func getxattr(_ request: fuse_req_t, ino: fuse_ino_t, name: UnsafePointer<CChar>, size: Int) {
+        let wanted = String(cString: name)
+        guard let attribute = image.extendedAttributes(of: NodeID(ino)).first(where: { $0.name == wanted }) else {
+            fuse_reply_err(request, ENODATA)
+            return
+        }
+        if size == 0 {
+            fuse_reply_xattr(request, attribute.value.count)
+        } else if size < attribute.value.count {
+            fuse_reply_err(request, ERANGE)
+        } else {
+            attribute.value.withUnsafeBytes { raw in
+                _ = fuse_reply_buf(request, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
+            }
+        }
+    }
+
+    func listxattr(_ request: fuse_req_t, ino: fuse_ino_t, size: Int) {
+        var names = [UInt8]()
+        for attribute in image.extendedAttributes(of: NodeID(ino)) {
+            names.append(contentsOf: attribute.name.utf8)
+            names.append(0)
+        }
+        if size == 0 {
+            fuse_reply_xattr(request, names.count)
+        } else if size < names.count {
+            fuse_reply_err(request, ERANGE)
+        } else {
+            names.withUnsafeBytes { raw in
+                _ = fuse_reply_buf(request, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
+            }
+        }
+    }
+
+    func initialize(_ connection: UnsafeMutablePointer<fuse_conn_info>) {
+        let capable = connection.pointee.capable
+        var want = connection.pointee.want
+        for capability in [
+            UInt32(FUSE_CAP_READDIRPLUS), UInt32(FUSE_CAP_READDIRPLUS_AUTO), UInt32(FUSE_CAP_CACHE_SYMLINKS),
+            UInt32(FUSE_CAP_ASYNC_READ), UInt32(FUSE_CAP_SPLICE_WRITE),
+        ] where capable & capability != 0 {
+            want |= capability
+        }
+        // The image never changes: don't drop cached pages when attributes are refreshed.
+        want &= ~UInt32(FUSE_CAP_AUTO_INVAL_DATA)
+        connection.pointee.want = want
+        connection.pointee.max_readahead = UInt32(1 << 20)
+        connection.pointee.max_background = 64
+        connection.pointee.congestion_threshold = 48
+    }
+}

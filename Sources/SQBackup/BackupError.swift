@@ -1,0 +1,46 @@
+import MountFS
+import SquashReader
+import Storage
+
+/// Every failure the facade reports, with a stable code (the vendor SDK's codes where they exist).
+public struct BackupError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Stable, machine-readable error codes.
+    public enum Code: String, Sendable, Codable {
+        case invalidConfig = "INVALID_BACKUP_CONFIG"
+        case notFound = "BACKUP_NOT_FOUND"
+        case expired = "BACKUP_EXPIRED"
+        case createFailed = "BACKUP_CREATE_FAILED"
+        case restoreFailed = "BACKUP_RESTORE_FAILED"
+        case interrupted = "OPERATION_INTERRUPTED"
+        case invalidImage = "INVALID_IMAGE"
+        case mountFailed = "MOUNT_FAILED"
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+
+    /// Maps lower-layer errors onto codes, keeping their messages.
+    static func wrapping(_ error: any Error, as fallback: Code) -> BackupError {
+        switch error {
+        case let error as BackupError: return error
+        case let error as StorageError:
+            switch error {
+            case .notFound: return BackupError(.notFound, error.description)
+            case .invalidConfiguration, .unauthorized: return BackupError(.invalidConfig, error.description)
+            default: return BackupError(fallback, error.description)
+            }
+        case let error as ImageError:
+            if case .storage(let inner) = error { return wrapping(inner, as: fallback) }
+            return BackupError(.invalidImage, error.description)
+        case let error as MountError: return BackupError(.mountFailed, error.description)
+        default: return BackupError(fallback, "\(error)")
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Detaches sqbackup mounts (FUSE, and later the overlays stacked on them).
+public enum Unmounter {
+    /// Unmounts `mountpoint`; with `lazy`, detaches it even while files are open.
+    public static func unmount(_ mountpoint: String, lazy: Bool = false) throws {
+        let path = URL(fileURLWithPath: mountpoint).standardizedFileURL.path
+        if getuid() == 0 {
+            if umount2(path, lazy ? Int32(MNT_DETACH) : 0) == 0 { return }
+            let code = errno
+            switch code {
+            case EINVAL: throw BackupError(.mountFailed, "\(path) is not a mountpoint")
+            case ENOENT: throw BackupError(.mountFailed, "\(path) does not exist")
+            case EBUSY:
+                throw BackupError(
+                    .mountFailed, "\(path) is busy (files are open there); close them or use --lazy to detach now")
+            default: throw BackupError(.mountFailed, "unmount \(path): \(String(cString: strerror(code)))")
+            }
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["fusermount3", "-u"] + (lazy ? ["-z"] : []) + [path]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            throw BackupError(.mountFailed, "unmount \(path): \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+}

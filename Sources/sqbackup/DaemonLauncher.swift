@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import SQBackup
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Starts the mount daemon as a fresh process (fork is unsafe once threads exist) and waits
+/// until it reports "ready" or an error on a pipe.
+enum DaemonLauncher {
+    static func launch(arguments: [String]) throws {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            throw BackupError(.mountFailed, "pipe: \(String(cString: strerror(errno)))")
+        }
+        let (readEnd, writeEnd) = (fds[0], fds[1])
+        _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // dup2 clears close-on-exec on the copy, so only fd 3 reaches the daemon.
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 3)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // POSIX_SPAWN_SETSID (glibc >= 2.26) is hidden behind _GNU_SOURCE; the daemon leaves
+        // the caller's session so a terminal hang-up doesn't reach it.
+        let spawnSetsid: Int16 = 0x80
+        posix_spawnattr_setflags(&attributes, spawnSetsid)
+
+        let executable = "/proc/self/exe"
+        let argv = ([CommandLine.arguments.first ?? "sqbackup"] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        close(writeEnd)
+        guard status == 0 else {
+            close(readEnd)
+            throw BackupError(.mountFailed, "cannot start the mount daemon: \(String(cString: strerror(status)))")
+        }
+        var message = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(readEnd, &buffer, buffer.count)
+            if count > 0 {
+                message += buffer[0..<count]
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else {
+                break
+            }
+        }
+        close(readEnd)
+        let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if text == "ready" { return }
+        var exitStatus: Int32 = 0
+        waitpid(pid, &exitStatus, 0)
+        if text.hasPrefix("error: ") {
+            // The daemon already classified the failure; pass its words through.
+            CommandSupport.printError(String(text.dropFirst("error: ".count)))
+            throw ExitCode(1)
+        }
+        throw BackupError(
+            .mountFailed, "the mount daemon exited before the mount was ready (wait status \(exitStatus))")
+    }
+
+    /// Once ready, a daemon must not hold the terminal or the launcher's pipes open.
+    static func detachStandardStreams(logFile: String?) {
+        let null = open("/dev/null", O_RDWR)
+        if null >= 0 {
+            dup2(null, STDIN_FILENO)
+            dup2(null, STDOUT_FILENO)
+        }
+        let log = logFile.map { open($0, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600) } ?? -1
+        dup2(log >= 0 ? log : null, STDERR_FILENO)
+        if log >= 0 { close(log) }
+        if null > STDERR_FILENO { close(null) }
+        _ = chdir("/")
+    }
+}
+
+/// The daemon's end of the readiness pipe.
+struct ReadinessPipe {
+    let fd: Int32
+
+    func ready() { send("ready\n") }
+
+    func fail(_ message: String) { send("error: \(message)\n") }
+
+    private func send(_ text: String) {
+        var bytes = Array(text.utf8)
+        _ = write(fd, &bytes, bytes.count)
+        close(fd)
+    }
+}

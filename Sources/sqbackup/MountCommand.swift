@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SQBackup
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `sqbackup mount IMAGE MOUNTPOINT`: a read-only FUSE mount, in the background by default.
+struct MountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mount",
+        abstract: "Mount a backup image read-only without extracting it.",
+        discussion: """
+            Runs in the background and returns once the mount is ready (or exits non-zero with
+            the reason). SIGINT or SIGTERM to the daemon, or `sqbackup unmount MOUNTPOINT`, unmount it.
+            """)
+
+    @Argument(help: "A squashfs image: a local file path.")
+    var image: String
+
+    @Argument(help: "An existing, empty directory to mount on.")
+    var mountpoint: String
+
+    @Flag(name: [.short, .long], help: "Stay in the foreground instead of daemonizing.")
+    var foreground = false
+
+    @Option(name: .customShort("o"), help: "Mount options, comma-separated (allow_other, nonempty, …).")
+    var options: [String] = []
+
+    @Option(name: .long, help: "Memory for decompressed blocks (e.g. 256M).")
+    var cacheSize = "256M"
+
+    @Option(name: .long, help: "FUSE worker threads (requests waiting on storage at once).")
+    var threads = 64
+
+    @Option(name: .long, help: "Where the daemon writes its log (default: nowhere once detached).")
+    var logFile: String?
+
+    @Flag(name: .long, help: "Log every FUSE request.")
+    var debug = false
+
+    @Flag(name: [.short, .long], help: "More log output.")
+    var verbose = false
+
+    @Option(name: .long, help: .hidden)
+    var readyFd: Int32?
+
+    func validate() throws {
+        guard threads >= 1 && threads <= 1024 else { throw ValidationError("--threads must be between 1 and 1024") }
+        _ = try CommandSupport.parseSize(cacheSize)
+    }
+
+    func run() throws {
+        CommandSupport.bootstrapLogging(verbose: verbose || debug)
+        let imagePath = CommandSupport.absolute(image)
+        let mountpointPath = CommandSupport.absolute(mountpoint)
+        if !foreground {
+            try CommandSupport.reporting {
+                try DaemonLauncher.launch(arguments: daemonArguments(image: imagePath, mountpoint: mountpointPath))
+            }
+            return
+        }
+        var settings = ImageMount.Settings()
+        settings.reader.cacheBytes = try CommandSupport.parseSize(cacheSize)
+        settings.mount.maxThreads = threads
+        settings.mount.debug = debug
+        let flat = options.flatMap { $0.split(separator: ",").map(String.init) }
+        settings.mount.allowNonEmpty = flat.contains("nonempty")
+        settings.mount.extraOptions = flat
+        let readiness = readyFd.map(ReadinessPipe.init)
+        let mounted: ImageMount
+        do {
+            mounted = try ImageMount(
+                image: imagePath, mountpoint: mountpointPath, settings: settings,
+                logger: Logger(label: "sqbackup.mount"))
+        } catch {
+            let message = (error as? BackupError).map { "\($0.code.rawValue): \($0.message)" } ?? "\(error)"
+            // A daemon reports through the pipe; the launcher prints it once.
+            if let readiness { readiness.fail(message) } else { CommandSupport.printError(message) }
+            throw ExitCode(1)
+        }
+        mounted.mount.serve {
+            if let readiness {
+                DaemonLauncher.detachStandardStreams(logFile: logFile)
+                readiness.ready()
+            }
+        }
+    }
+
+    private func daemonArguments(image: String, mountpoint: String) -> [String] {
+        var arguments = ["mount", image, mountpoint, "--foreground", "--ready-fd", "3"]
+        for option in options { arguments += ["-o", option] }
+        arguments += ["--cache-size", cacheSize, "--threads", String(threads)]
+        if let logFile { arguments += ["--log-file", CommandSupport.absolute(logFile)] }
+        if debug { arguments.append("--debug") }
+        if verbose { arguments.append("--verbose") }
+        return arguments
+    }
+}

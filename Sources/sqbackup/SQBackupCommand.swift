@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `sqbackup` command line: directory snapshots as squashfs images, mounted lazily.
+@main
+struct SQBackupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sqbackup",
+        abstract: "Directory snapshots as squashfs images in R2, S3 or a local store, mounted lazily with FUSE.",
+        subcommands: [MountCommand.self, UnmountCommand.self])
+}
