@@ -17,7 +17,8 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .notFound(let object): return "\(object): not found"
         case .outOfRange(let object, let range, let size):
-            return "\(object): read of \(range) is outside the object (size \(size)); the object is truncated or corrupt"
+            return
+                "\(object): read of \(range) is outside the object (size \(size)); the object is truncated or corrupt"
         case .changed(let object, let reason): return "\(object): object changed while in use (\(reason))"
         case .unauthorized(let object, let reason): return "\(object): access denied (\(reason))"
         case .invalidConfiguration(let reason): return "invalid store configuration: \(reason)"

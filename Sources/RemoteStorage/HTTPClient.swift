@@ -1,0 +1,208 @@
+import CCurl
+import CShims
+import Foundation
+import Synchronization
+
+/// A blocking HTTP client on libcurl, safe to use from many threads.
+///
+/// Easy handles are pooled and share one connection cache, DNS cache and TLS session
+/// cache, so parallel range reads reuse warm connections. One call is one attempt:
+/// retries belong to the caller, which knows whether a request is idempotent.
+public final class HTTPClient: Sendable {
+    /// The process-wide client with default options.
+    public static let shared = HTTPClient()
+
+    public let options: HTTPClientOptions
+    private let share: CurlShare
+    private let idleHandles = Mutex<[CurlEasy]>([])
+
+    public init(options: HTTPClientOptions = HTTPClientOptions()) {
+        CurlGlobal.initializeOnce()
+        self.options = options
+        share = CurlShare()
+    }
+
+    /// Sends `request` once and returns the full response whatever its status; throws
+    /// `HTTPTransportError` when no complete response arrived.
+    public func perform(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
+        let easy = idleHandles.withLock { $0.popLast() } ?? CurlEasy()
+        guard let handle = easy.handle else {
+            throw HTTPTransportError(kind: .other, message: "cannot create a curl handle", partial: nil)
+        }
+        let transfer = Transfer(options: options, isHead: request.method == "HEAD")
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+        let code: CURLcode = request.body.withUnsafeBytes { body in
+            curl_easy_reset(handle)
+            configure(handle, request: request, body: body, transfer: transfer, headerList: &headerList)
+            return curl_easy_perform(handle)
+        }
+        var status = 0
+        var statusLong = 0
+        if sqb_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &statusLong) == CURLE_OK {
+            status = statusLong
+        }
+        let abortedBy = transfer.abortReason
+        // Keep the handle only after clean transfers: a failed one may hold a broken connection.
+        if code == CURLE_OK {
+            idleHandles.withLock { if $0.count < options.maxConnections { $0.append(easy) } }
+        }
+        let response = HTTPResponse(status: status, headers: transfer.headers, body: transfer.body)
+        guard code == CURLE_OK else {
+            throw Self.transportError(code, abortedBy: abortedBy, partial: status > 0 ? response : nil)
+        }
+        return response
+    }
+
+    private func configure(
+        _ handle: UnsafeMutableRawPointer, request: HTTPRequest, body: UnsafeRawBufferPointer,
+        transfer: Transfer, headerList: inout UnsafeMutablePointer<curl_slist>?
+    ) {
+        sqb_curl_easy_setopt_ptr(handle, CURLOPT_SHARE, UnsafeRawPointer(share.handle))
+        sqb_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        sqb_curl_easy_setopt_ptr(handle, CURLOPT_URL, request.url)
+        sqb_curl_easy_setopt_long(handle, CURLOPT_MAXCONNECTS, options.maxConnections)
+        sqb_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
+        // A backstop for the stall check in the progress callback.
+        sqb_curl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
+        sqb_curl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(options.stallTimeout.rounded(.up)) + 1))
+        sqb_curl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
+        if options.preferHTTP2 {
+            sqb_curl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        }
+        switch request.method {
+        case "GET":
+            sqb_curl_easy_setopt_long(handle, CURLOPT_HTTPGET, 1)
+        case "HEAD":
+            sqb_curl_easy_setopt_long(handle, CURLOPT_NOBODY, 1)
+        default:
+            sqb_curl_easy_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, request.method)
+            if !body.isEmpty || request.method == "PUT" || request.method == "POST" {
+                sqb_curl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+                sqb_curl_easy_setopt_ptr(
+                    handle, CURLOPT_POSTFIELDS, body.baseAddress ?? UnsafeRawPointer(bitPattern: 1))
+            }
+        }
+        var sawContentType = false
+        for header in request.headers {
+            if header.name.lowercased() == "content-type" { sawContentType = true }
+            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
+        }
+        // curl would add "application/x-www-form-urlencoded" to bodies and "Expect:
+        // 100-continue" to large ones; S3 wants neither.
+        if !sawContentType { headerList = curl_slist_append(headerList, "Content-Type:") }
+        headerList = curl_slist_append(headerList, "Expect:")
+        headerList = curl_slist_append(headerList, "Accept:")
+        sqb_curl_easy_setopt_ptr(handle, CURLOPT_HTTPHEADER, headerList)
+
+        let context = Unmanaged.passUnretained(transfer).toOpaque()
+        sqb_curl_easy_setopt_write_fn(handle) { data, size, count, context in
+            let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+            let total = size * count
+            if let data { transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: total)) }
+            return total
+        }
+        sqb_curl_easy_setopt_ptr(handle, CURLOPT_WRITEDATA, context)
+        sqb_curl_easy_setopt_header_fn(handle) { data, size, count, context in
+            let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+            let total = size * count
+            if let data { transfer.receiveHeader(UnsafeRawBufferPointer(start: data, count: total)) }
+            return total
+        }
+        sqb_curl_easy_setopt_ptr(handle, CURLOPT_HEADERDATA, context)
+        sqb_curl_easy_setopt_xferinfo_fn(handle) { context, _, downloaded, _, uploaded in
+            let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+            return transfer.progress(downloaded: downloaded, uploaded: uploaded) ? 0 : 1
+        }
+        sqb_curl_easy_setopt_ptr(handle, CURLOPT_XFERINFODATA, context)
+        sqb_curl_easy_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+    }
+
+    private static func transportError(
+        _ code: CURLcode, abortedBy: Transfer.AbortReason?, partial: HTTPResponse?
+    ) -> HTTPTransportError {
+        let text = String(cString: curl_easy_strerror(code))
+        if let abortedBy {
+            let message =
+                switch abortedBy {
+                case .firstByte: "no response within the first-byte timeout"
+                case .stalled: "transfer stalled"
+                }
+            return HTTPTransportError(kind: .timeout, message: message, partial: partial)
+        }
+        let kind: HTTPTransportError.Kind
+        switch code {
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            kind = .connect
+        case CURLE_OPERATION_TIMEDOUT:
+            kind = .timeout
+        case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_HTTP2, CURLE_HTTP2_STREAM:
+            kind = .reset
+        case CURLE_PARTIAL_FILE:
+            kind = .truncated
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE:
+            kind = .tls
+        default:
+            kind = .other
+        }
+        return HTTPTransportError(kind: kind, message: "\(text) (curl \(code.rawValue))", partial: partial)
+    }
+}
+
+/// Per-transfer state reached from curl's callbacks on the calling thread.
+private final class Transfer {
+    enum AbortReason { case firstByte, stalled }
+
+    var headers: [String: String] = [:]
+    var body: [UInt8] = []
+    var abortReason: AbortReason?
+    private let firstByteTimeout: UInt64
+    private let stallTimeout: UInt64
+    private let started = DispatchTime.now().uptimeNanoseconds
+    private var lastProgress = DispatchTime.now().uptimeNanoseconds
+    private var lastCounts: (Int64, Int64) = (0, 0)
+    private var sawResponse = false
+
+    init(options: HTTPClientOptions, isHead: Bool) {
+        firstByteTimeout = UInt64(max(options.firstByteTimeout, 0.001) * 1e9)
+        stallTimeout = UInt64(max(options.stallTimeout, 0.001) * 1e9)
+    }
+
+    func receiveHeader(_ bytes: UnsafeRawBufferPointer) {
+        sawResponse = true
+        lastProgress = DispatchTime.now().uptimeNanoseconds
+        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.hasPrefix("HTTP/") {
+            headers = [:]  // a new response (after 100 Continue or a redirect)
+            body = []
+            return
+        }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].lowercased()
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        headers[name] = value
+    }
+
+    func receiveBody(_ bytes: UnsafeRawBufferPointer) {
+        lastProgress = DispatchTime.now().uptimeNanoseconds
+        body.append(contentsOf: bytes)
+    }
+
+    /// False aborts the transfer.
+    func progress(downloaded: curl_off_t, uploaded: curl_off_t) -> Bool {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if (Int64(downloaded), Int64(uploaded)) != lastCounts {
+            lastCounts = (Int64(downloaded), Int64(uploaded))
+            lastProgress = now
+        }
+        if !sawResponse && now - lastProgress > firstByteTimeout && now - started > firstByteTimeout {
+            abortReason = .firstByte
+            return false
+        }
+        if sawResponse && now - lastProgress > stallTimeout {
+            abortReason = .stalled
+            return false
+        }
+        return true
+    }
+}

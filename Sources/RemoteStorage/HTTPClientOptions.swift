@@ -1,0 +1,15 @@
+/// Timeouts and connection limits of an `HTTPClient`.
+public struct HTTPClientOptions: Sendable, Equatable {
+    /// TCP + TLS handshake.
+    public var connectTimeout: Double = 10
+    /// From the request being sent to the first response byte.
+    public var firstByteTimeout: Double = 30
+    /// No byte moved in either direction for this long aborts the transfer.
+    public var stallTimeout: Double = 20
+    /// Connections kept open for reuse (curl's default of 5 is too few for parallel reads).
+    public var maxConnections: Int = 64
+    /// Ask for HTTP/2 over TLS (ALPN); plain HTTP stays HTTP/1.1.
+    public var preferHTTP2: Bool = true
+
+    public init() {}
+}
