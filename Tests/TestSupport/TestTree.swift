@@ -206,3 +206,11 @@ public enum TestTreeError: Error, CustomStringConvertible {
         }
     }
 }
+
+extension TestTree {
+    /// Tries to set an xattr and returns errno (0 on success), for read-only checks.
+    public static func setXattrResult(_ path: String) -> Int32 {
+        let value: [UInt8] = [1]
+        return value.withUnsafeBytes { lsetxattr(path, "user.test", $0.baseAddress, $0.count, 0) } == 0 ? 0 : errno
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import SquashReader
+import Storage
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+private let sharedTree: Result<String, any Error> = Result {
+    let directory = try TemporaryDirectory("mount-tree")
+    let root = directory.child("tree")
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    try TestTree.populate(at: root)
+    return root
+}
+
+@Suite("FUSE mounts through the kernel", .serialized)
+struct MountRoundTripTests {
+    @Test(
+        "the mounted tree equals the source and unsquashfs -lln",
+        arguments: [("gzip", 131_072), ("xz", 65_536), ("lz4", 4096), ("zstd", 1_048_576), ("zstd", 16_384)])
+    func mountedTreeMatches(compressor: String, blockSize: Int) throws {
+        let tree = try sharedTree.get()
+        let work = try TemporaryDirectory("mount")
+        defer { work.remove() }
+        let imagePath = work.child("image.sqsh")
+        try SquashfsTools.mksquashfs(tree, to: imagePath, compressor: compressor, blockSize: blockSize)
+        let mounted = try MountedImage(imagePath: imagePath, mountpoint: work.child("mnt"))
+        defer { mounted.unmount() }
+
+        let problems = TreeComparison().differences(expected: tree, actual: mounted.mountpoint)
+        #expect(problems.isEmpty, "\(problems.prefix(20))")
+        let listing = try UnsquashfsListing.ofImage(imagePath)
+        let ours = UnsquashfsListing.ofTree(mounted.mountpoint)
+        let missing = Set(listing).subtracting(ours).sorted()
+        let extra = Set(ours).subtracting(listing).sorted()
+        #expect(missing.isEmpty && extra.isEmpty, "unsquashfs only: \(missing.prefix(10)) mount only: \(extra.prefix(10))")
+        #expect(listing.count == ours.count)
+    }
+
+    @Test("writes fail with EROFS and every entry keeps its inode number")
+    func readOnlyAndStableInodes() throws {
+        let tree = try sharedTree.get()
+        let work = try TemporaryDirectory("mount-ro")
+        defer { work.remove() }
+        let imagePath = work.child("image.sqsh")
+        try SquashfsTools.mksquashfs(tree, to: imagePath)
+        let mounted = try MountedImage(imagePath: imagePath, mountpoint: work.child("mnt"))
+        defer { mounted.unmount() }
+
+        #expect(open(mounted.path("hello.txt"), O_WRONLY) == -1 && errno == EROFS)
+        #expect(open(mounted.path("new-file"), O_CREAT | O_WRONLY, 0o644) == -1 && errno == EROFS)
+        #expect(mkdir(mounted.path("new-dir"), 0o755) == -1 && errno == EROFS)
+        #expect(unlink(mounted.path("hello.txt")) == -1 && errno == EROFS)
+        #expect(chmod(mounted.path("hello.txt"), 0o777) == -1 && errno == EROFS)
+        #expect(TestTree.setXattrResult(mounted.path("hello.txt")) == EROFS)
+
+        var first = stat()
+        var second = stat()
+        var link = stat()
+        #expect(lstat(mounted.path("hard/original"), &first) == 0)
+        #expect(lstat(mounted.path("hard/second"), &link) == 0)
+        #expect(first.st_ino == link.st_ino)
+        // Drop the kernel's dentry cache; numbers must come back the same.
+        _ = try? Shell.run(["sh", "-c", "echo 2 > /proc/sys/vm/drop_caches"])
+        #expect(lstat(mounted.path("hard/original"), &second) == 0)
+        #expect(first.st_ino == second.st_ino)
+
+        var root = statvfs()
+        #expect(statvfs(mounted.mountpoint, &root) == 0)
+        #expect(root.f_flag & UInt(ST_RDONLY) != 0)
+    }
+
+    @Test("sixteen parallel readers through the kernel get every byte right")
+    func parallelKernelReads() throws {
+        let tree = try sharedTree.get()
+        let work = try TemporaryDirectory("mount-parallel")
+        defer { work.remove() }
+        let imagePath = work.child("image.sqsh")
+        try SquashfsTools.mksquashfs(tree, to: imagePath, compressor: "zstd", blockSize: 65_536)
+        var options = ReaderOptions()
+        options.cacheBytes = 2 << 20
+        let mounted = try MountedImage(imagePath: imagePath, mountpoint: work.child("mnt"), options: options)
+        defer { mounted.unmount() }
+        let files = ["binary/random-3m.bin", "binary/compressible-5m.txt", "sparse.img", "text/file-059.txt"]
+        let expected = try files.map { try [UInt8](Data(contentsOf: URL(fileURLWithPath: tree + "/" + $0))) }
+        let wrong = ConcurrentResults<Int>(count: 16)
+        DispatchQueue.concurrentPerform(iterations: 16) { worker in
+            var state = UInt64(worker) &* 0x9E37_79B9_7F4A_7C15 &+ 1
+            func next() -> Int {
+                state ^= state << 13
+                state ^= state >> 7
+                state ^= state << 17
+                return Int(state % UInt64(Int32.max))
+            }
+            var failures = 0
+            let descriptors = files.map { open(mounted.path($0), O_RDONLY) }
+            defer { for fd in descriptors { close(fd) } }
+            var buffer = [UInt8](repeating: 0, count: 200_000)
+            for _ in 0..<400 {
+                let which = next() % files.count
+                let size = expected[which].count
+                let offset = next() % (size + 1)
+                let length = next() % buffer.count + 1
+                let got = pread(descriptors[which], &buffer, length, off_t(offset))
+                let want = Array(expected[which][offset..<min(size, offset + length)])
+                if got != want.count || Array(buffer[0..<max(got, 0)]) != want { failures += 1 }
+            }
+            wrong.set(worker, .success(failures))
+        }
+        #expect(try wrong.values().reduce(0, +) == 0)
+    }
+
+    @Test("files over 4 GiB and sparse holes read right at every offset")
+    func hugeSparseFile() throws {
+        let work = try TemporaryDirectory("mount-huge")
+        defer { work.remove() }
+        let source = work.child("src")
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        let fd = open(source + "/huge.bin", O_CREAT | O_WRONLY, 0o644)
+        let tail = TestTree.pseudoRandomBytes(count: 300_000, seed: 99)
+        let offsets: [Int] = [0, 2_147_483_000, 4_294_967_000, 5 * 1_073_741_824]
+        for offset in offsets { _ = tail.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) } }
+        close(fd)
+        let imagePath = work.child("image.sqsh")
+        try SquashfsTools.mksquashfs(source, to: imagePath)
+        let mounted = try MountedImage(imagePath: imagePath, mountpoint: work.child("mnt"))
+        defer { mounted.unmount() }
+        var info = stat()
+        #expect(stat(mounted.path("huge.bin"), &info) == 0)
+        #expect(info.st_size == off_t(5 * 1_073_741_824 + 300_000))
+        let reader = open(mounted.path("huge.bin"), O_RDONLY)
+        defer { close(reader) }
+        var buffer = [UInt8](repeating: 1, count: 300_000)
+        for offset in offsets {
+            #expect(pread(reader, &buffer, buffer.count, off_t(offset)) == buffer.count)
+            #expect(buffer == tail, "data at \(offset)")
+        }
+        // Inside a hole: zeros.
+        #expect(pread(reader, &buffer, 4096, off_t(3_000_000_000)) == 4096)
+        #expect(buffer[0..<4096].allSatisfy { $0 == 0 })
+    }
+}
