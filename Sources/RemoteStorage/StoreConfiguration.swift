@@ -1,0 +1,166 @@
+import Foundation
+import Storage
+
+/// Which store to use, resolved from flags, a `--store` URL and the environment.
+///
+/// Order: explicit options (flags) first; then the spec's variables (`R2_ACCESS_KEY_ID`,
+/// `R2_SECRET_ACCESS_KEY`, `CLOUDFLARE_ACCOUNT_ID`, `BACKUP_BUCKET_NAME`,
+/// `BACKUP_BUCKET_ENDPOINT`); then the standard `AWS_*` ones. With no cloud setting at all
+/// the local directory store is used (`SQBACKUP_STORE_DIR`, else the XDG data directory).
+public enum StoreConfiguration: Sendable, Equatable, CustomStringConvertible {
+    case local(directory: String)
+    case s3(S3Configuration)
+
+    public var description: String {
+        switch self {
+        case .local(let directory): return "local store at \(directory)"
+        case .s3(let configuration): return "S3 \(configuration)"
+        }
+    }
+
+    /// Opens the configured store.
+    public func makeStore(client: HTTPClient = .shared) throws -> any ObjectStore {
+        switch self {
+        case .local(let directory): return try LocalDirectoryStore(root: directory)
+        case .s3(let configuration): return try S3Store(configuration: configuration, client: client)
+        }
+    }
+
+    /// Resolves the store from `options` and `environment` (pass the process environment).
+    public static func resolve(
+        _ options: StoreOptions = StoreOptions(), environment: [String: String]
+    ) throws -> StoreConfiguration {
+        let env = environment.filter { !$0.value.isEmpty }
+        if let store = options.store ?? env["SQBACKUP_STORE"] {
+            return try resolve(url: store, options: options, env: env)
+        }
+        let cloudVariables = [
+            "BACKUP_BUCKET_NAME", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "CLOUDFLARE_ACCOUNT_ID",
+            "BACKUP_BUCKET_ENDPOINT",
+        ]
+        let wantsCloud =
+            options.bucket != nil || options.endpoint != nil || options.accessKeyId != nil
+            || options.secretAccessKey != nil || cloudVariables.contains { env[$0] != nil }
+        guard wantsCloud else {
+            let directory =
+                try options.directory ?? env["SQBACKUP_STORE_DIR"]
+                ?? LocalDirectoryStore.defaultRoot(environment: env)
+            return .local(directory: directory)
+        }
+        guard let bucket = options.bucket ?? env["BACKUP_BUCKET_NAME"] else {
+            throw StorageError.invalidConfiguration(reason: "no bucket: set BACKUP_BUCKET_NAME (or pass --bucket)")
+        }
+        let endpoint: String
+        var isR2 = false
+        if let explicit = options.endpoint ?? env["BACKUP_BUCKET_ENDPOINT"] {
+            endpoint = explicit
+        } else if let account = env["CLOUDFLARE_ACCOUNT_ID"] {
+            endpoint = try r2Endpoint(account: account)
+            isR2 = true
+        } else if let aws = env["AWS_ENDPOINT_URL_S3"] ?? env["AWS_ENDPOINT_URL"] {
+            endpoint = aws
+        } else if env["R2_ACCESS_KEY_ID"] == nil, env["AWS_ACCESS_KEY_ID"] != nil || options.accessKeyId != nil {
+            endpoint = "https://s3.\(env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1").amazonaws.com"
+        } else {
+            throw StorageError.invalidConfiguration(
+                reason: "no endpoint for bucket \(bucket): set CLOUDFLARE_ACCOUNT_ID "
+                    + "(or BACKUP_BUCKET_ENDPOINT for another S3-compatible endpoint)")
+        }
+        isR2 = isR2 || endpoint.contains(".r2.cloudflarestorage.com")
+        let region =
+            options.region ?? (isR2 ? "auto" : env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1")
+        let credentials = try resolveCredentials(options: options, env: env, preferR2: true)
+        return .s3(S3Configuration(endpoint: endpoint, bucket: bucket, region: region, credentials: credentials))
+    }
+
+    private static func resolve(url text: String, options: StoreOptions, env: [String: String]) throws
+        -> StoreConfiguration
+    {
+        guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased() else {
+            throw StorageError.invalidConfiguration(
+                reason: "--store \"\(text)\" is not a URL (file:///path, r2://bucket or s3://bucket?endpoint=…)")
+        }
+        let query = Dictionary(
+            (url.queryItems ?? []).compactMap { item in item.value.map { (item.name, $0) } },
+            uniquingKeysWith: { $1 })
+        switch scheme {
+        case "file":
+            let path = url.path
+            guard path.hasPrefix("/"), url.host?.isEmpty ?? true else {
+                throw StorageError.invalidConfiguration(reason: "--store file URL needs an absolute path: file:///path")
+            }
+            return .local(directory: path)
+        case "r2", "s3":
+            guard let bucket = url.host, !bucket.isEmpty else {
+                throw StorageError.invalidConfiguration(reason: "--store \(scheme)://BUCKET needs a bucket name")
+            }
+            let r2 = scheme == "r2"
+            var endpoint = options.endpoint ?? query["endpoint"]
+            if endpoint == nil {
+                if r2 {
+                    if let explicit = env["BACKUP_BUCKET_ENDPOINT"] {
+                        endpoint = explicit
+                    } else if let account = query["account"] ?? env["CLOUDFLARE_ACCOUNT_ID"] {
+                        endpoint = try r2Endpoint(account: account)
+                    }
+                } else {
+                    endpoint = env["AWS_ENDPOINT_URL_S3"] ?? env["AWS_ENDPOINT_URL"] ?? env["BACKUP_BUCKET_ENDPOINT"]
+                }
+            }
+            let isR2 = r2 || (endpoint?.contains(".r2.cloudflarestorage.com") ?? false)
+            let region =
+                options.region ?? query["region"]
+                ?? (isR2 ? "auto" : env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1")
+            guard let endpoint = endpoint ?? (r2 ? nil : "https://s3.\(region).amazonaws.com") else {
+                throw StorageError.invalidConfiguration(
+                    reason: "no endpoint for r2://\(bucket): set CLOUDFLARE_ACCOUNT_ID (or BACKUP_BUCKET_ENDPOINT)")
+            }
+            let credentials = try resolveCredentials(options: options, env: env, preferR2: r2)
+            return .s3(S3Configuration(endpoint: endpoint, bucket: bucket, region: region, credentials: credentials))
+        default:
+            throw StorageError.invalidConfiguration(
+                reason: "--store scheme \"\(scheme)\" is not supported (file://, r2://, s3://)")
+        }
+    }
+
+    /// The first source that has either half of a key pair must have both; halves are never
+    /// mixed across sources.
+    private static func resolveCredentials(options: StoreOptions, env: [String: String], preferR2: Bool) throws
+        -> AWSCredentials
+    {
+        typealias Source = (id: String?, secret: String?, token: String?, idName: String, secretName: String)
+        let flags: Source = (
+            options.accessKeyId, options.secretAccessKey, options.sessionToken, "--access-key-id", "--secret-access-key"
+        )
+        let r2: Source = (
+            env["R2_ACCESS_KEY_ID"], env["R2_SECRET_ACCESS_KEY"], nil, "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"
+        )
+        let aws: Source = (
+            env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"], "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY"
+        )
+        let sources = preferR2 ? [flags, r2, aws] : [flags, aws, r2]
+        guard let source = sources.first(where: { $0.id != nil || $0.secret != nil }) else {
+            let first = preferR2 ? r2 : aws
+            let second = preferR2 ? aws : r2
+            throw StorageError.invalidConfiguration(
+                reason: "no credentials: set \(first.idName) and \(first.secretName) "
+                    + "(or \(second.idName) and \(second.secretName))")
+        }
+        guard let id = source.id else {
+            throw StorageError.invalidConfiguration(reason: "\(source.secretName) is set but \(source.idName) is not")
+        }
+        guard let secret = source.secret else {
+            throw StorageError.invalidConfiguration(reason: "\(source.idName) is set but \(source.secretName) is not")
+        }
+        return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: source.token)
+    }
+
+    private static func r2Endpoint(account: String) throws -> String {
+        guard !account.isEmpty, account.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+            throw StorageError.invalidConfiguration(
+                reason: "CLOUDFLARE_ACCOUNT_ID must be the account id (letters and digits), as shown in the dashboard")
+        }
+        return "https://\(account.lowercased()).r2.cloudflarestorage.com"
+    }
+}
