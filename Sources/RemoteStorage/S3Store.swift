@@ -276,11 +276,11 @@ public final class S3Store: ObjectStore {
     /// A freshly signed request (a retry signs again, so the date stays current).
     func signedRequest(
         _ method: String, key: String?, query: [(name: String, value: String)] = [],
-        headers extra: [(name: String, value: String)] = [], body: [UInt8] = []
+        headers extra: [(name: String, value: String)] = [], body: [UInt8] = [], payloadHash knownHash: String? = nil
     ) -> HTTPRequest {
         let path = canonicalPath(key)
         let timestamp = SigV4Signer.timestamp(Date())
-        let payloadHash = body.isEmpty ? SigV4Signer.emptyPayloadHash : SigV4Signer.sha256Hex(body)
+        let payloadHash = knownHash ?? (body.isEmpty ? SigV4Signer.emptyPayloadHash : SigV4Signer.sha256Hex(body))
         var headers: [(name: String, value: String)] = [
             ("Host", hostHeader), ("x-amz-content-sha256", payloadHash), ("x-amz-date", timestamp),
         ]
@@ -301,12 +301,15 @@ public final class S3Store: ObjectStore {
         _ method: String, key: String?, query: [(name: String, value: String)] = [],
         headers: [(name: String, value: String)] = [], body: [UInt8] = [], object: String
     ) throws -> HTTPResponse {
+        // Hash a large part once, not once per attempt.
+        let payloadHash = body.isEmpty ? SigV4Signer.emptyPayloadHash : SigV4Signer.sha256Hex(body)
         var attempt = 0
         while true {
             attempt += 1
             do {
                 let response = try client.perform(
-                    signedRequest(method, key: key, query: query, headers: headers, body: body))
+                    signedRequest(
+                        method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash))
                 if Self.isRetryable(response) && attempt < retryPolicy.maxAttempts {
                     logger.debug("retrying \(method) \(object): HTTP \(response.status)")
                     retryPolicy.sleep(afterAttempt: attempt, retryAfter: Self.retryAfter(response))

@@ -222,4 +222,26 @@ struct StoreConformanceTests {
             }
         }
     }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func manyConcurrentRangeReads(_ kind: StoreUnderTest) throws {
+        let (store, prefix, cleanup) = try kind.make()
+        defer { cleanup() }
+        let key = prefix + "concurrent.bin"
+        let bytes = pattern(256 * 1024, seed: 9)
+        try store.put(key, bytes: bytes)
+        let source = try store.rangeSource(for: key)
+        let ranges = (0..<64).map { ByteRange(offset: UInt64($0 * 4000), length: 3000 + $0) }
+        let pieces = try source.read(ranges: ranges)
+        for (range, piece) in zip(ranges, pieces) {
+            #expect(piece == Array(bytes[Int(range.offset)..<Int(range.end)]))
+        }
+        let results = ConcurrentResults<[UInt8]>(count: 32)
+        DispatchQueue.concurrentPerform(iterations: 32) { index in
+            results.set(index, Result { try source.read(offset: UInt64(index * 1000), length: 5000) })
+        }
+        for (index, piece) in try results.values().enumerated() {
+            #expect(piece == Array(bytes[index * 1000..<index * 1000 + 5000]))
+        }
+    }
 }
