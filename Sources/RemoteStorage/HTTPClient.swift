@@ -5,9 +5,10 @@ import Synchronization
 
 /// A blocking HTTP client on libcurl, safe to use from many threads.
 ///
-/// Easy handles are pooled and share one connection cache, DNS cache and TLS session
-/// cache, so parallel range reads reuse warm connections. One call is one attempt:
-/// retries belong to the caller, which knows whether a request is idempotent.
+/// Easy handles are pooled (each keeps its live connections between requests) and share
+/// one DNS cache and TLS session cache, so parallel range reads reuse warm connections.
+/// One call is one attempt: retries belong to the caller, which knows whether a request
+/// is idempotent.
 public final class HTTPClient: Sendable {
     /// The process-wide client with default options.
     public static let shared = HTTPClient()
@@ -61,7 +62,7 @@ public final class HTTPClient: Sendable {
         sqb_curl_easy_setopt_ptr(handle, CURLOPT_SHARE, UnsafeRawPointer(share.handle))
         sqb_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         sqb_curl_easy_setopt_ptr(handle, CURLOPT_URL, request.url)
-        sqb_curl_easy_setopt_long(handle, CURLOPT_MAXCONNECTS, options.maxConnections)
+        sqb_curl_easy_setopt_long(handle, CURLOPT_MAXCONNECTS, 8)
         sqb_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
         // A backstop for the stall check in the progress callback.
         sqb_curl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)

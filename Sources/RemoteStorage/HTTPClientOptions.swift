@@ -6,7 +6,8 @@ public struct HTTPClientOptions: Sendable, Equatable {
     public var firstByteTimeout: Double = 30
     /// No byte moved in either direction for this long aborts the transfer.
     public var stallTimeout: Double = 20
-    /// Connections kept open for reuse (curl's default of 5 is too few for parallel reads).
+    /// Idle easy handles (each with its open connection) kept for reuse; bounds how many
+    /// parallel requests find a warm connection.
     public var maxConnections: Int = 64
     /// Ask for HTTP/2 over TLS (ALPN); plain HTTP stays HTTP/1.1.
     public var preferHTTP2: Bool = true

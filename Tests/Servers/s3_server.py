@@ -42,6 +42,16 @@ except ImportError as error:  # pragma: no cover - reported to the test
     sys.exit(3)
 
 REGION = "us-east-1"
+
+# The two fixes below patch moto internals (tested with moto 5.2.1); fail loudly
+# rather than serve with a quirk that would look like a signer bug.
+for owner, name in ((IAMRequestBase, "_create_aws_request"),
+                    (ActionAuthenticatorMixin, "_authenticate_and_authorize_action")):
+    if not hasattr(owner, name):
+        sys.stderr.write(f"this moto has no {owner.__name__}.{name}; install a 5.x release: "
+                         "pip install 'moto[server]>=5.1,<6'\n")
+        sys.exit(3)
+
 _local = threading.local()
 
 
