@@ -103,7 +103,7 @@ struct SigV4SignerTests {
                 + "&X-Amz-SignedHeaders=host")
     }
 
-    // aws-sig-v4-test-suite: get-vanilla and get-vanilla-query-order-key-case.
+    // aws-sig-v4-test-suite cases (region us-east-1, service "service", 20150830T123600Z).
     let suite = SigV4Signer(
         credentials: AWSCredentials(
             accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
@@ -127,6 +127,34 @@ struct SigV4SignerTests {
             headers: [("Host", "example.amazonaws.com"), ("X-Amz-Date", "20150830T123600Z")],
             payloadHash: SigV4Signer.emptyPayloadHash, timestamp: "20150830T123600Z")
         #expect(authorization.hasSuffix("Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"))
+    }
+
+    @Test func testSuiteGetVanillaEmptyQueryKey() {
+        let authorization = suite.authorization(
+            method: "GET", canonicalURI: "/", query: [("Param1", "value1")],
+            headers: [("Host", "example.amazonaws.com"), ("X-Amz-Date", "20150830T123600Z")],
+            payloadHash: SigV4Signer.emptyPayloadHash, timestamp: "20150830T123600Z")
+        #expect(authorization.hasSuffix("Signature=a67d582fa61cc504c4bae71f336f98b97f1ea3c7a6bfe1b6e45aec72011b9aeb"))
+    }
+
+    @Test func testSuitePostVanilla() {
+        let authorization = suite.authorization(
+            method: "POST", canonicalURI: "/", query: [],
+            headers: [("Host", "example.amazonaws.com"), ("X-Amz-Date", "20150830T123600Z")],
+            payloadHash: SigV4Signer.emptyPayloadHash, timestamp: "20150830T123600Z")
+        #expect(authorization.hasSuffix("Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"))
+    }
+
+    @Test func testSuitePostXWWWFormURLEncoded() {
+        let authorization = suite.authorization(
+            method: "POST", canonicalURI: "/", query: [],
+            headers: [
+                ("Content-Type", "application/x-www-form-urlencoded"), ("Host", "example.amazonaws.com"),
+                ("X-Amz-Date", "20150830T123600Z"),
+            ],
+            payloadHash: SigV4Signer.sha256Hex(Array("Param1=value1".utf8)), timestamp: "20150830T123600Z")
+        #expect(authorization.contains("SignedHeaders=content-type;host;x-amz-date,"))
+        #expect(authorization.hasSuffix("Signature=ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a"))
     }
 
     @Test func headerValuesAreTrimmedAndCollapsed() {
