@@ -84,7 +84,8 @@ public final class LocalDirectoryStore: ObjectStore {
 
     public func delete(_ key: String) throws {
         let path = try self.path(for: key)
-        if unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR {
+        // A directory is a prefix, not an object: like a missing key, nothing to delete.
+        if unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR && errno != EISDIR {
             throw posixError(key, path: path)
         }
         removeEmptyParents(of: path)

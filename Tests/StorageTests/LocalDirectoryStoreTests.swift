@@ -24,6 +24,8 @@ struct LocalDirectoryStoreTests {
         try store.put("backups/0b1c/meta.json", bytes: Array("{}".utf8))
         #expect(files() == ["backups", "backups/0b1c", "backups/0b1c/data.sqsh", "backups/0b1c/meta.json"])
         #expect(FileManager.default.contents(atPath: directory.child("backups/0b1c/data.sqsh")) == Data([1, 2, 3]))
+        try store.delete("backups")  // a prefix, not an object: nothing happens, as in S3
+        #expect(files().count == 4)
         try store.delete("backups/0b1c/data.sqsh")
         try store.delete("backups/0b1c/meta.json")
         #expect(files().isEmpty, "empty parent directories go away with their last object")
