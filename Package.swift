@@ -79,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "sqbackup",
             dependencies: [
-                "SQBackup",
+                "SQBackup", "CShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CShims
 import Foundation
 import SQBackup
 
@@ -17,24 +18,11 @@ enum DaemonLauncher {
         let (readEnd, writeEnd) = (fds[0], fds[1])
         _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
         _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        // dup2 clears close-on-exec on the copy, so only fd 3 reaches the daemon.
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // POSIX_SPAWN_SETSID (glibc >= 2.26) is hidden behind _GNU_SOURCE; the daemon leaves
-        // the caller's session so a terminal hang-up doesn't reach it.
-        let spawnSetsid: Int16 = 0x80
-        posix_spawnattr_setflags(&attributes, spawnSetsid)
-
         let executable = "/proc/self/exe"
         let argv = ([CommandLine.arguments.first ?? "sqbackup"] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        let status = sqb_spawn_detached(executable, argv, environ, writeEnd, &pid)
         close(writeEnd)
         guard status == 0 else {
             close(readEnd)

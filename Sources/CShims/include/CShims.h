@@ -92,4 +92,10 @@ void sqb_curl_share_free_locked(CURLSH *share, void *locks);
 typedef void (*sqb_fuse_log_fn)(int level, const char *message);
 void sqb_fuse_set_log_handler(sqb_fuse_log_fn handler);
 
+/* ---- processes ---- */
+
+/* Starts `path` in a new session with `ready_fd` as its fd 3 and every other descriptor
+ * above 2 closed. Returns 0 or an errno value. */
+int sqb_spawn_detached(const char *path, char *const argv[], char *const envp[], int ready_fd, pid_t *pid);
+
 #endif
