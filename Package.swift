@@ -93,5 +93,6 @@ let package = Package(
             name: "SquashWriterTests", dependencies: ["SquashWriter", "SquashReader", "Storage", "TestSupport"]),
         .testTarget(name: "MountFSTests", dependencies: ["MountFS", "SquashReader", "Storage", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "SQBackupTests", dependencies: ["SQBackup", "Storage", "RemoteStorage", "TestSupport"]),
     ]
 )

@@ -33,7 +33,13 @@ public struct BackupError: Error, Equatable, Sendable, CustomStringConvertible {
         case let error as StorageError:
             switch error {
             case .notFound: return BackupError(.notFound, error.description)
-            case .invalidConfiguration, .unauthorized: return BackupError(.invalidConfig, error.description)
+            case .invalidConfiguration: return BackupError(.invalidConfig, error.description)
+            case .unauthorized:
+                // Name the settings to check, never their values.
+                return BackupError(
+                    .invalidConfig,
+                    error.description + "; check R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY "
+                        + "(or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
             default: return BackupError(fallback, error.description)
             }
         case let error as ImageError:

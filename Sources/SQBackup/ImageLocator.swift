@@ -1,12 +1,37 @@
+import Foundation
+import RemoteStorage
 import Storage
 
-/// Turns what a user names (a local image path, for now) into a `RangeSource`.
+/// Turns what a user names (a local image path, an http(s) URL, a backup id) into a `RangeSource`.
 public enum ImageLocator {
+    /// Opens a local image path (kept for callers that only deal with files).
     public static func open(_ reference: String) throws -> any RangeSource {
-        do {
-            return try LocalFileSource(path: reference)
-        } catch StorageError.notFound {
-            throw BackupError(.notFound, "\(reference): image not found")
+        try open(.file(path: reference), store: StoreSelection())
+    }
+
+    /// Opens `reference`; backup ids are resolved in the store `store` selects (refusing expired
+    /// and unknown backups), URLs are read with range requests.
+    public static func open(
+        _ reference: ImageReference, store: StoreSelection,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> any RangeSource {
+        switch reference {
+        case .file(let path):
+            do {
+                return try LocalFileSource(path: path)
+            } catch StorageError.notFound {
+                throw BackupError(.notFound, "\(path): image not found")
+            }
+        case .url(let url):
+            do {
+                return try HTTPRangeSource(url: url)
+            } catch StorageError.notFound {
+                throw BackupError(.notFound, "\(reference): image not found")
+            } catch {
+                throw BackupError.wrapping(error, as: .mountFailed)
+            }
+        case .backup(let id):
+            return try BackupCatalog.open(store, environment: environment).resolve(id)
         }
     }
 }

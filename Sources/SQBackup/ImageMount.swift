@@ -9,6 +9,8 @@ public struct ImageMount: Sendable {
     public struct Settings: Sendable {
         public var mount = MountOptions()
         public var reader = ReaderOptions()
+        /// Where backup ids are looked up.
+        public var store = StoreSelection()
         public init() {}
     }
 
@@ -17,18 +19,31 @@ public struct ImageMount: Sendable {
 
     /// Opens `image` (a local image path) and mounts it at `mountpoint`.
     public init(image reference: String, mountpoint: String, settings: Settings, logger: Logger) throws {
+        try self.init(image: .file(path: reference), mountpoint: mountpoint, settings: settings, logger: logger)
+    }
+
+    /// Opens `image` (a path, an http(s) URL or a backup id) and mounts it at `mountpoint`.
+    public init(image reference: ImageReference, mountpoint: String, settings: Settings, logger: Logger) throws {
         do {
-            let source = try ImageLocator.open(reference)
+            let source = try ImageLocator.open(reference, store: settings.store)
             image = try SquashImage.open(source, options: settings.reader)
             for rejected in image.rejectedEntries {
                 logger.warning("hidden unsafe entry: \(rejected)")
             }
             var options = settings.mount
-            if options.fsName == MountOptions().fsName { options.fsName = "sqbackup:" + source.displayName }
+            if options.fsName == MountOptions().fsName {
+                options.fsName = "sqbackup:" + Self.fsName(reference, source: source)
+            }
             mount = try FuseMount(
                 filesystem: SquashFilesystem(image: image, logger: logger), mountpoint: mountpoint, options: options)
         } catch {
             throw BackupError.wrapping(error, as: .mountFailed)
         }
+    }
+
+    /// What `mount` shows as the source: the backup id for backups, the source's safe name otherwise.
+    private static func fsName(_ reference: ImageReference, source: any RangeSource) -> String {
+        if case .backup(let id) = reference { return id }
+        return source.displayName
     }
 }

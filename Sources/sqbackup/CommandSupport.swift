@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SQBackup
+import Synchronization
 
 /// Shared plumbing for commands: logging set-up and error reporting with stable codes.
 enum CommandSupport {
@@ -60,6 +61,31 @@ enum CommandSupport {
         }
         return value * multiplier
     }
-}
 
-import Synchronization
+    /// Parses durations such as "36h", "90m", "7d", "3600" (seconds) into seconds.
+    static func parseDuration(_ text: String) throws -> Double {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400]
+        var digits = text.lowercased()
+        var multiplier = 1.0
+        if let last = digits.last, let unit = units[last] {
+            multiplier = unit
+            digits.removeLast()
+        }
+        guard let value = Double(digits), value >= 0, value.isFinite else {
+            throw ValidationError("invalid duration '\(text)': use a number with an optional s, m, h, d or w suffix")
+        }
+        return value * multiplier
+    }
+
+    /// Parses repeated KEY=VALUE options.
+    static func parseKeyValues(_ items: [String], option: String) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for item in items {
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                throw ValidationError("\(option) expects KEY=VALUE, not '\(item)'")
+            }
+            result[String(item[..<equals])] = String(item[item.index(after: equals)...])
+        }
+        return result
+    }
+}

@@ -17,11 +17,13 @@ struct MountCommand: ParsableCommand {
             the reason). SIGINT or SIGTERM to the daemon, or `sqbackup unmount MOUNTPOINT`, unmount it.
             """)
 
-    @Argument(help: "A squashfs image: a local file path.")
+    @Argument(help: "A backup id, an http(s) URL of an image (plain or presigned), or a local image file.")
     var image: String
 
     @Argument(help: "An existing, empty directory to mount on.")
     var mountpoint: String
+
+    @OptionGroup var storeFlags: StoreFlags
 
     @Flag(name: [.short, .long], help: "Stay in the foreground instead of daemonizing.")
     var foreground = false
@@ -54,11 +56,12 @@ struct MountCommand: ParsableCommand {
 
     func run() throws {
         CommandSupport.bootstrapLogging(verbose: verbose || debug)
-        let imagePath = CommandSupport.absolute(image)
+        let reference = ImageReference(image).absolute()
         let mountpointPath = CommandSupport.absolute(mountpoint)
         if !foreground {
             try CommandSupport.reporting {
-                try DaemonLauncher.launch(arguments: daemonArguments(image: imagePath, mountpoint: mountpointPath))
+                try DaemonLauncher.launch(
+                    arguments: daemonArguments(image: reference.argument, mountpoint: mountpointPath))
             }
             return
         }
@@ -66,6 +69,7 @@ struct MountCommand: ParsableCommand {
         settings.reader.cacheBytes = try CommandSupport.parseSize(cacheSize)
         settings.mount.maxThreads = threads
         settings.mount.debug = debug
+        settings.store = storeFlags.selection
         let flat = options.flatMap { $0.split(separator: ",").map(String.init) }
         settings.mount.allowNonEmpty = flat.contains("nonempty")
         settings.mount.extraOptions = flat
@@ -73,7 +77,7 @@ struct MountCommand: ParsableCommand {
         let mounted: ImageMount
         do {
             mounted = try ImageMount(
-                image: imagePath, mountpoint: mountpointPath, settings: settings,
+                image: reference, mountpoint: mountpointPath, settings: settings,
                 logger: Logger(label: "sqbackup.mount"))
         } catch {
             let message = (error as? BackupError).map { "\($0.code.rawValue): \($0.message)" } ?? "\(error)"
@@ -93,6 +97,7 @@ struct MountCommand: ParsableCommand {
         var arguments = ["mount", image, mountpoint, "--foreground", "--ready-fd", "3"]
         for option in options { arguments += ["-o", option] }
         arguments += ["--cache-size", cacheSize, "--threads", String(threads)]
+        arguments += storeFlags.arguments
         if let logFile { arguments += ["--log-file", CommandSupport.absolute(logFile)] }
         if debug { arguments.append("--debug") }
         if verbose { arguments.append("--verbose") }

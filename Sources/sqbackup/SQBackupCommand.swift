@@ -6,5 +6,8 @@ struct SQBackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sqbackup",
         abstract: "Directory snapshots as squashfs images in R2, S3 or a local store, mounted lazily with FUSE.",
-        subcommands: [MountCommand.self, UnmountCommand.self])
+        subcommands: [
+            ListCommand.self, ShowCommand.self, DeleteCommand.self, PruneCommand.self, MountCommand.self,
+            UnmountCommand.self,
+        ])
 }

@@ -1,0 +1,31 @@
+import Foundation
+
+/// A backup as the spec's API returns it.
+public struct DirectoryBackup: Codable, Sendable, Equatable {
+    /// A lowercase UUID.
+    public var id: String
+    /// The sandbox (or host) that created the backup; empty for vendor backups that don't record it.
+    public var sandboxId: String
+    /// The directory that was backed up.
+    public var dir: String
+    /// Size of the compressed image.
+    public var sizeBytes: UInt64
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var description: String?
+    public var metadata: [String: String]?
+
+    public init(
+        id: String, sandboxId: String, dir: String, sizeBytes: UInt64, createdAt: Date, expiresAt: Date,
+        description: String? = nil, metadata: [String: String]? = nil
+    ) {
+        self.id = id
+        self.sandboxId = sandboxId
+        self.dir = dir
+        self.sizeBytes = sizeBytes
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.description = description
+        self.metadata = metadata
+    }
+}

@@ -1,0 +1,16 @@
+import Storage
+
+/// What `BackupCatalog.prune` removed, or would remove in a dry run.
+public struct PruneReport: Sendable {
+    /// Expired backups (deleted unless dry run).
+    public var expired: [BackupMetadata] = []
+    /// Multipart uploads older than the limit, as "key (upload id)" (aborted unless dry run).
+    public var staleUploads: [String] = []
+    /// Objects under a backup without a meta.json, older than the limit: left by a create that was killed.
+    public var orphans: [String] = []
+    public var dryRun: Bool
+
+    public init(dryRun: Bool) { self.dryRun = dryRun }
+
+    public var isEmpty: Bool { expired.isEmpty && staleUploads.isEmpty && orphans.isEmpty }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import RemoteStorage
+import Storage
+
+/// Which store holds the backups: command-line choices on top of the environment.
+///
+/// Flags win over the spec's variables (`BACKUP_BUCKET_NAME`, `R2_*`, `CLOUDFLARE_ACCOUNT_ID`,
+/// `BACKUP_BUCKET_ENDPOINT`), which win over the `AWS_*` ones; with no cloud setting at all the
+/// local directory store is used (`SQBACKUP_STORE_DIR`, else the XDG data directory).
+public struct StoreSelection: Sendable, Equatable {
+    /// `file:///path`, `r2://bucket` or `s3://bucket?endpoint=…`.
+    public var store: String?
+    public var bucket: String?
+    public var endpoint: String?
+    public var region: String?
+
+    public init(store: String? = nil, bucket: String? = nil, endpoint: String? = nil, region: String? = nil) {
+        self.store = store
+        self.bucket = bucket
+        self.endpoint = endpoint
+        self.region = region
+    }
+
+    /// Opens the selected store; configuration mistakes become INVALID_BACKUP_CONFIG naming the
+    /// setting to fix (never its value when it is a secret).
+    public func open(environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> any ObjectStore
+    {
+        do {
+            let options = StoreOptions(store: store, bucket: bucket, endpoint: endpoint, region: region)
+            return try StoreConfiguration.resolve(options, environment: environment).makeStore()
+        } catch {
+            throw BackupError.wrapping(error, as: .invalidConfig)
+        }
+    }
+
+    /// Whether `store` is a cloud bucket, where upload failures are reported as "R2/S3" failures.
+    static func isRemote(_ store: any ObjectStore) -> Bool { !(store is LocalDirectoryStore) }
+}

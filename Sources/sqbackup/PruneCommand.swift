@@ -1,0 +1,38 @@
+import ArgumentParser
+import SQBackup
+
+/// `sqbackup prune`: expired backups, abandoned multipart uploads and leftovers of killed creates.
+struct PruneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Delete expired backups and abandoned uploads.",
+        discussion: """
+            Uploads (and objects without a meta.json) younger than --uploads-older-than are left alone:
+            they may belong to a create that is still running.
+            """)
+
+    @OptionGroup var storeFlags: StoreFlags
+
+    @Flag(name: .long, help: "Only print what would be removed.")
+    var dryRun = false
+
+    @Option(name: .long, help: "Age after which an unfinished upload is abandoned (e.g. 24h, 90m, 2d).")
+    var uploadsOlderThan = "24h"
+
+    func validate() throws { _ = try CommandSupport.parseDuration(uploadsOlderThan) }
+
+    func run() throws {
+        CommandSupport.bootstrapLogging(verbose: false)
+        let age = try CommandSupport.parseDuration(uploadsOlderThan)
+        try CommandSupport.reporting {
+            let report = try storeFlags.catalog().prune(dryRun: dryRun, uploadsOlderThan: age)
+            let verb = dryRun ? "would delete" : "deleted"
+            for meta in report.expired {
+                print("\(verb) expired backup \(meta.id) (expired \(BackupJSON.format(meta.expiresAt)))")
+            }
+            for upload in report.staleUploads { print("\(dryRun ? "would abort" : "aborted") upload \(upload)") }
+            for key in report.orphans { print("\(verb) leftover \(key)") }
+            if report.isEmpty { print("nothing to prune") }
+        }
+    }
+}
