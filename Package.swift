@@ -85,7 +85,7 @@ let package = Package(
             ]),
 
         // Tests
-        .target(name: "TestSupport", dependencies: ["CShims"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CShims", "Storage"], path: "Tests/TestSupport"),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "RemoteStorageTests", dependencies: ["RemoteStorage", "Storage", "TestSupport"]),
         .testTarget(name: "SquashReaderTests", dependencies: ["SquashReader", "Storage", "TestSupport"]),

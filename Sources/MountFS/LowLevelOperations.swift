@@ -24,10 +24,13 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
     operations.getattr = { request, ino, _ in filesystem(request).getattr(request!, ino: ino) }
     operations.readlink = { request, ino in filesystem(request).readlink(request!, ino: ino) }
     operations.open = { request, ino, info in filesystem(request).open(request!, ino: ino, info: info!) }
-    operations.read = { request, ino, size, offset, _ in
-        filesystem(request).read(request!, ino: ino, size: size, offset: offset)
+    operations.read = { request, ino, size, offset, info in
+        filesystem(request).read(request!, ino: ino, size: size, offset: offset, fileHandle: info?.pointee.fh ?? 0)
     }
-    operations.release = { request, _, _ in fuse_reply_err(request, 0) }
+    operations.release = { request, _, info in
+        filesystem(request).release(fileHandle: info?.pointee.fh ?? 0)
+        fuse_reply_err(request, 0)
+    }
     operations.opendir = { request, ino, info in filesystem(request).opendir(request!, ino: ino, info: info!) }
     operations.readdir = { request, ino, size, offset, _ in
         filesystem(request).readdir(request!, ino: ino, size: size, offset: offset, plus: false)

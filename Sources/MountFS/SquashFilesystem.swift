@@ -102,12 +102,26 @@ public final class SquashFilesystem: Sendable {
             return
         }
         info.pointee.keep_cache = 1
-        fuse_reply_open(request, info)
+        // Each open file gets its own readahead state; released in `release`.
+        info.pointee.fh = UInt64(UInt(bitPattern: Unmanaged.passRetained(image.openFile(NodeID(ino))).toOpaque()))
+        if fuse_reply_open(request, info) != 0 { release(fileHandle: info.pointee.fh) }
     }
 
-    func read(_ request: fuse_req_t, ino: fuse_ino_t, size: Int, offset: off_t) {
+    func release(fileHandle: UInt64) {
+        guard fileHandle != 0, let pointer = UnsafeRawPointer(bitPattern: UInt(fileHandle)) else { return }
+        Unmanaged<FileReader>.fromOpaque(pointer).release()
+    }
+
+    func read(_ request: fuse_req_t, ino: fuse_ino_t, size: Int, offset: off_t, fileHandle: UInt64) {
         do {
-            let bytes = try image.read(NodeID(ino), offset: UInt64(max(offset, 0)), length: size)
+            let start = UInt64(max(offset, 0))
+            let bytes: [UInt8]
+            if fileHandle != 0, let pointer = UnsafeRawPointer(bitPattern: UInt(fileHandle)) {
+                bytes = try Unmanaged<FileReader>.fromOpaque(pointer).takeUnretainedValue().read(
+                    offset: start, length: size)
+            } else {
+                bytes = try image.read(NodeID(ino), offset: start, length: size)
+            }
             bytes.withUnsafeBytes { raw in
                 _ = fuse_reply_buf(request, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
             }

@@ -43,6 +43,10 @@ final class BlockCache: Sendable {
         }
     }
 
+    func contains(_ key: UInt64) -> Bool {
+        shard(key).state.withLock { $0.slots[key] != nil }
+    }
+
     func insert(_ key: UInt64, _ bytes: [UInt8]) {
         guard bytes.count <= capacityPerShard else { return }
         shard(key).state.withLock { shard in

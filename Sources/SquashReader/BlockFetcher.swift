@@ -36,6 +36,9 @@ final class BlockFetcher: Sendable {
     private let pending = Mutex<[UInt64: Pending]>([:])
     /// Adjacent blocks merge into one request up to this many bytes.
     private let maxRequestBytes: Int
+    /// Background fetches in flight at once; readahead must not starve on-demand reads.
+    private let prefetchSlots = DispatchSemaphore(value: 4)
+    private let prefetchQueue = DispatchQueue(label: "sqbackup.prefetch", attributes: .concurrent)
 
     init(
         source: any RangeSource, imageName: String, blockSize: Int, cache: BlockCache,
@@ -92,6 +95,32 @@ final class BlockFetcher: Sendable {
             results[item.index] = try item.pending.result!.get()
         }
         return results.map { $0! }
+    }
+
+    /// Starts fetching `references` in the background unless they are cached or already coming;
+    /// returns at once. Readers that later want these blocks wait for them instead of refetching.
+    func prefetch(_ references: [BlockReference]) {
+        var claimed = [Item]()
+        pending.withLock { table in
+            for reference in references where !reference.isSparse && table[reference.offset] == nil {
+                if cache.contains(reference.offset) { continue }
+                let entry = Pending()
+                table[reference.offset] = entry
+                claimed.append((reference, entry))
+            }
+        }
+        guard !claimed.isEmpty else { return }
+        statistics.prefetchedBlocks.add(claimed.count, ordering: .relaxed)
+        let batch = claimed
+        prefetchQueue.async { [self] in
+            prefetchSlots.wait()
+            defer { prefetchSlots.signal() }
+            do {
+                try fetch(batch)
+            } catch {
+                for item in batch where item.pending.result == nil { publish(item, .failure(error)) }
+            }
+        }
     }
 
     private func publish(_ item: Item, _ result: Result<[UInt8], any Error>) {

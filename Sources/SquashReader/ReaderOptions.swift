@@ -4,6 +4,10 @@ public struct ReaderOptions: Sendable {
     public var cacheBytes = 256 << 20
     /// Adjacent blocks merge into one range request up to this size.
     public var maxRequestBytes = 8 << 20
+    /// Readahead for sequentially read files starts at this many bytes past the read...
+    public var readaheadInitial = 1 << 20
+    /// ...and doubles on each sequential read up to this; 0 disables readahead.
+    public var readaheadMaximum = 64 << 20
     /// How much of the image head to read at open (superblock, compressor options).
     public var headBytes = 128 << 10
 

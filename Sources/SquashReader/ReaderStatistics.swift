@@ -7,6 +7,7 @@ public final class ReaderStatistics: Sendable {
     let rangeRequests = Atomic<Int>(0)
     let bytesFetched = Atomic<Int>(0)
     let corruptBlocks = Atomic<Int>(0)
+    let prefetchedBlocks = Atomic<Int>(0)
 
     /// A consistent-enough copy of the counters.
     public struct Snapshot: Sendable, Codable, Equatable {
@@ -15,12 +16,14 @@ public final class ReaderStatistics: Sendable {
         public var rangeRequests: Int
         public var bytesFetched: Int
         public var corruptBlocks: Int
+        public var prefetchedBlocks: Int
     }
 
     public var snapshot: Snapshot {
         Snapshot(
             cacheHits: cacheHits.load(ordering: .relaxed), cacheMisses: cacheMisses.load(ordering: .relaxed),
             rangeRequests: rangeRequests.load(ordering: .relaxed), bytesFetched: bytesFetched.load(ordering: .relaxed),
-            corruptBlocks: corruptBlocks.load(ordering: .relaxed))
+            corruptBlocks: corruptBlocks.load(ordering: .relaxed),
+            prefetchedBlocks: prefetchedBlocks.load(ordering: .relaxed))
     }
 }

@@ -14,6 +14,7 @@ public final class SquashImage: Sendable {
     public let source: any RangeSource
     private let index: ImageIndex
     private let fetcher: BlockFetcher
+    private let readahead: (initial: Int, maximum: Int)
 
     /// The root directory's id.
     public static let rootID: NodeID = 1
@@ -73,6 +74,7 @@ public final class SquashImage: Sendable {
         info = ImageInfo(
             blockSize: Int(sb.block_size), compressor: compressorName, bytesUsed: sb.bytes_used,
             inodeCount: sb.inode_count, modificationTime: sb.modification_time)
+        readahead = (options.readaheadInitial, options.readaheadMaximum)
         let pool = DecompressorPool(factory: makeDecompressor)
         fetcher = BlockFetcher(
             source: source, imageName: name, blockSize: Int(sb.block_size),
@@ -278,6 +280,25 @@ public final class SquashImage: Sendable {
             output.append(contentsOf: block[sliceStart..<sliceEnd])
         }
         return output
+    }
+
+    /// Starts fetching the blocks of file `id` that cover `[offset, offset + length)` in the background.
+    public func prefetch(_ id: NodeID, offset: UInt64, length: Int) {
+        guard id >= 1, Int(id) <= index.nodes.count, length > 0 else { return }
+        let node = index.nodes[Int(id) - 1]
+        guard node.mode & UInt32(S_IFMT) == UInt32(S_IFREG), offset < node.size else { return }
+        let end = min(node.size, offset + UInt64(length))
+        let blockSize = UInt64(info.blockSize)
+        let layout = index.files[Int(node.payload)]
+        let references = (offset / blockSize...(end - 1) / blockSize).map {
+            reference(block: $0, layout: layout, fileSize: node.size)
+        }
+        fetcher.prefetch(references)
+    }
+
+    /// A reader for one open file that detects sequential access and reads ahead.
+    public func openFile(_ id: NodeID) -> FileReader {
+        FileReader(image: self, id: id, initialWindow: readahead.initial, maxWindow: readahead.maximum)
     }
 
     private func reference(block: UInt64, layout: ImageIndex.FileLayout, fileSize: UInt64) -> BlockReference {

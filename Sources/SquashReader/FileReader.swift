@@ -1,0 +1,56 @@
+import Synchronization
+
+/// Reads one open file of an image and keeps a readahead window ahead of sequential readers:
+/// it starts after the second read in a row, then doubles up to a cap; a random read resets it
+/// and fetches only the blocks it needs.
+public final class FileReader: Sendable {
+    private struct Stream {
+        var expectedNext: UInt64 = 0
+        var sequentialRun = 0
+        var window = 0
+        var prefetchedUntil: UInt64 = 0
+    }
+
+    public let id: NodeID
+    private let image: SquashImage
+    private let initialWindow: Int
+    private let maxWindow: Int
+    private let stream = Mutex(Stream())
+    /// The kernel issues readahead requests from several threads, so "sequential" tolerates
+    /// requests that arrive slightly out of order.
+    private let slack: UInt64 = 4 << 20
+
+    init(image: SquashImage, id: NodeID, initialWindow: Int, maxWindow: Int) {
+        self.image = image
+        self.id = id
+        self.initialWindow = initialWindow
+        self.maxWindow = maxWindow
+    }
+
+    public func read(offset: UInt64, length: Int) throws -> [UInt8] {
+        let end = offset + UInt64(length)
+        let plan: (UInt64, Int)? = stream.withLock { stream in
+            let sequential =
+                offset + slack >= stream.expectedNext && offset <= stream.expectedNext + slack
+                && stream.expectedNext > 0
+            if sequential || (offset == 0 && stream.expectedNext == 0) {
+                stream.sequentialRun += 1
+            } else {
+                stream.sequentialRun = 0
+                stream.window = 0
+                stream.prefetchedUntil = 0
+            }
+            stream.expectedNext = max(stream.expectedNext, end)
+            guard maxWindow > 0, stream.sequentialRun >= 2 else { return nil }
+            stream.window = stream.window == 0 ? initialWindow : min(stream.window * 2, maxWindow)
+            let start = max(end, stream.prefetchedUntil)
+            let target = end + UInt64(stream.window)
+            // Refill only when less than half a window is left, so requests stay large.
+            guard target > start, stream.prefetchedUntil < end + UInt64(stream.window / 2) else { return nil }
+            stream.prefetchedUntil = target
+            return (start, Int(target - start))
+        }
+        if let (start, count) = plan { image.prefetch(id, offset: start, length: count) }
+        return try image.read(id, offset: offset, length: length)
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import SquashReader
+import Storage
+import Testing
+import TestSupport
+
+/// An image of one 40 MiB file of compressible data plus a small tree, and its source bytes.
+private let fixture: Result<(image: String, data: [UInt8]), any Error> = Result {
+    let work = try TemporaryDirectory("fetch-plan")
+    let source = work.child("src")
+    try FileManager.default.createDirectory(atPath: source + "/dir", withIntermediateDirectories: true)
+    var data = [UInt8]()
+    let noise = TestTree.pseudoRandomBytes(count: 40 << 20, seed: 21)
+    data.reserveCapacity(noise.count)
+    for (index, byte) in noise.enumerated() { data.append(index % 3 == 0 ? byte : UInt8(ascii: "a") + byte % 4) }
+    try Data(data).write(to: URL(fileURLWithPath: source + "/big.bin"))
+    for index in 0..<300 { try Data("\(index)\n".utf8).write(to: URL(fileURLWithPath: source + "/dir/f\(index)")) }
+    let image = work.child("image.sqsh")
+    try SquashfsTools.mksquashfs(source, to: image, compressor: "zstd", blockSize: 131_072)
+    return (image, data)
+}
+
+private func waitForPrefetch(_ image: SquashImage, blocks: Int) {
+    let deadline = Date().addingTimeInterval(10)
+    while image.statistics.snapshot.cacheMisses < blocks && Date() < deadline { usleep(10_000) }
+}
+
+@Suite("Fetch planning: few, large range requests")
+struct FetchPlanTests {
+    @Test("opening an image reads the head and the metadata tail: two requests")
+    func openInTwoReads() throws {
+        let (path, _) = try fixture.get()
+        let source = CountingSource(try LocalFileSource(path: path))
+        let image = try SquashImage.open(source)
+        #expect(source.ranges.count == 2, "\(source.ranges)")
+        source.reset()
+        // Listing and stat of the whole tree come from memory.
+        var stack = [SquashImage.rootID]
+        var count = 0
+        while let directory = stack.popLast() {
+            for (_, node) in image.entries(of: directory) {
+                count += 1
+                if image.attributes(of: node)?.kind == .directory { stack.append(node) }
+            }
+        }
+        #expect(count == 302)
+        #expect(source.ranges.isEmpty)
+    }
+
+    @Test("a random 4 KiB read fetches at most two blocks and prefetches nothing")
+    func randomReadIsSmall() throws {
+        let (path, data) = try fixture.get()
+        let source = CountingSource(try LocalFileSource(path: path))
+        let image = try SquashImage.open(source)
+        source.reset()
+        let file = image.openFile(image.resolve("big.bin")!)
+        let offset = 20_000_000
+        let bytes = try file.read(offset: UInt64(offset), length: 4096)
+        #expect(bytes == Array(data[offset..<offset + 4096]))
+        usleep(100_000)
+        #expect(source.ranges.count == 1)
+        #expect(source.ranges.reduce(0) { $0 + $1.length } <= 2 * 131_072)
+        #expect(image.statistics.snapshot.prefetchedBlocks == 0)
+    }
+
+    @Test("a sequential reader gets growing, merged range requests and every byte right")
+    func sequentialReadahead() throws {
+        let (path, data) = try fixture.get()
+        let source = CountingSource(try LocalFileSource(path: path))
+        let image = try SquashImage.open(source)
+        source.reset()
+        let file = image.openFile(image.resolve("big.bin")!)
+        var offset = 0
+        var wrong = 0
+        while offset < data.count {
+            let chunk = try file.read(offset: UInt64(offset), length: 131_072)
+            if chunk != Array(data[offset..<min(data.count, offset + 131_072)]) { wrong += 1 }
+            offset += 131_072
+        }
+        #expect(wrong == 0)
+        let ranges = source.ranges
+        let blocks = (data.count + 131_071) / 131_072
+        #expect(image.statistics.snapshot.prefetchedBlocks > blocks / 2)
+        #expect(ranges.count < blocks / 4, "\(ranges.count) requests for \(blocks) blocks")
+        #expect((ranges.map(\.length).max() ?? 0) >= 4 << 20, "largest request \(ranges.map(\.length).max() ?? 0)")
+        // No byte of the image is fetched twice.
+        let sorted = ranges.sorted { $0.offset < $1.offset }
+        #expect(zip(sorted, sorted.dropFirst()).allSatisfy { $0.end <= $1.offset })
+    }
+}
