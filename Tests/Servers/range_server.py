@@ -12,7 +12,8 @@ inode, size and mtime, so rewriting a file changes it) and `If-Match` (412 on mi
 Bodies go out with sendfile, so the server is not the bottleneck of a benchmark.
 
 Every request except the control ones is counted and logged as
-{method, path, range, status, bytes}:
+{method, path, range, status, bytes} (body bytes) before its answer is sent, so a client
+holding an answer always finds its request counted:
     GET  /__stats   JSON {requests, bytes, log: [...], log_dropped}
     POST /__reset   zero the counters and the log
 The same is available on stdin, one command per line, each answered by one line:
@@ -36,14 +37,26 @@ counters = {"requests": 0, "bytes": 0, "log": [], "log_dropped": 0}
 
 
 def record(method, path, range_header, status, sent):
+    """Counts a request before its answer goes out, so a client that has the answer sees it counted.
+
+    Returns the log entry (or None once the log is full) so that a short send can correct it.
+    """
+    entry = {"method": method, "path": path, "range": range_header, "status": status, "bytes": sent}
     with lock:
         counters["requests"] += 1
         counters["bytes"] += sent
         if len(counters["log"]) < MAX_LOG:
-            counters["log"].append(
-                {"method": method, "path": path, "range": range_header, "status": status, "bytes": sent})
-        else:
-            counters["log_dropped"] += 1
+            counters["log"].append(entry)
+            return entry
+        counters["log_dropped"] += 1
+        return None
+
+
+def correct(entry, planned, sent):
+    with lock:
+        counters["bytes"] -= planned - sent
+        if entry is not None:
+            entry["bytes"] = sent
 
 
 def snapshot():
@@ -76,8 +89,8 @@ def parse_range(header, size):
         end = int(last) if last else size - 1
     except ValueError:
         return None
-    if end < start:
-        return None
+    if last and end < start:
+        return None  # syntactically invalid: ignored, the whole file is served
     if start >= size:
         return "unsatisfiable"
     return (start, min(end, size - 1))
@@ -101,20 +114,23 @@ class Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
         if self.path == "/__reset":
             reset()
-            self.reply_small(200, b"OK\n", "text/plain")
+            self.reply_small(200, b"OK\n", "text/plain", counted=False)
         else:
             self.reply_small(405, b"method not allowed\n", "text/plain")
 
     def do_GET(self):
         if self.path == "/__stats":
-            self.reply_small(200, snapshot().encode(), "application/json")
+            self.reply_small(200, snapshot().encode(), "application/json", counted=False)
             return
         self.serve(head_only=False)
 
     def do_HEAD(self):
         self.serve(head_only=True)
 
-    def reply_small(self, status, body, content_type, extra=()):
+    def reply_small(self, status, body, content_type, extra=(), counted=True):
+        if counted:
+            record(self.command, self.path, self.headers.get("Range"), status,
+                   0 if self.command == "HEAD" else len(body))
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -123,7 +139,6 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-        return len(body) if self.command != "HEAD" else 0
 
     def resolve(self):
         path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
@@ -137,8 +152,7 @@ class Handler(BaseHTTPRequestHandler):
         range_header = self.headers.get("Range")
         full = self.resolve()
         if full is None:
-            sent = self.reply_small(404, b"<Error><Code>NoSuchKey</Code></Error>", "application/xml")
-            record(self.command, self.path, range_header, 404, sent)
+            self.reply_small(404, b"<Error><Code>NoSuchKey</Code></Error>", "application/xml")
             return
         with open(full, "rb") as file:
             info = os.fstat(file.fileno())
@@ -147,21 +161,21 @@ class Handler(BaseHTTPRequestHandler):
             if_match = self.headers.get("If-Match")
             if if_match is not None and if_match.strip() != "*" and etag not in [
                     tag.strip() for tag in if_match.split(",")]:
-                sent = self.reply_small(
+                self.reply_small(
                     412, b"<Error><Code>PreconditionFailed</Code></Error>", "application/xml", [("ETag", etag)])
-                record(self.command, self.path, range_header, 412, sent)
                 return
             wanted = parse_range(range_header, size)
             if wanted == "unsatisfiable":
-                sent = self.reply_small(
+                self.reply_small(
                     416, b"<Error><Code>InvalidRange</Code></Error>", "application/xml",
                     [("Content-Range", f"bytes */{size}"), ("ETag", etag)])
-                record(self.command, self.path, range_header, 416, sent)
                 return
             if wanted is None:
                 status, start, count = 200, 0, size
             else:
                 status, start, count = 206, wanted[0], wanted[1] - wanted[0] + 1
+            planned = 0 if head_only else count
+            entry = record(self.command, self.path, range_header, status, planned)
             self.send_response(status)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(count))
@@ -170,13 +184,15 @@ class Handler(BaseHTTPRequestHandler):
             if status == 206:
                 self.send_header("Content-Range", f"bytes {start}-{start + count - 1}/{size}")
             self.end_headers()
-            sent = 0
-            if not head_only and count:
+            if planned:
                 self.wfile.flush()
-                sent = self.connection.sendfile(file, start, count)
-                if sent != count:
-                    self.close_connection = True
-            record(self.command, self.path, range_header, status, sent)
+                sent = 0
+                try:
+                    sent = self.connection.sendfile(file, start, count)
+                finally:
+                    if sent != count:
+                        correct(entry, planned, sent)
+                        self.close_connection = True
 
 
 class Server(ThreadingHTTPServer):
