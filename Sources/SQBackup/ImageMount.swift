@@ -16,6 +16,8 @@ public struct ImageMount: Sendable {
 
     public let mount: FuseMount
     public let image: SquashImage
+    private let sourceName: String
+    private let logger: Logger
 
     /// Opens `image` (a local image path) and mounts it at `mountpoint`.
     public init(image reference: String, mountpoint: String, settings: Settings, logger: Logger) throws {
@@ -31,14 +33,24 @@ public struct ImageMount: Sendable {
                 logger.warning("hidden unsafe entry: \(rejected)")
             }
             var options = settings.mount
+            sourceName = Self.fsName(reference, source: source)
+            self.logger = logger
             if options.fsName == MountOptions().fsName {
-                options.fsName = "sqbackup:" + Self.fsName(reference, source: source)
+                options.fsName = "sqbackup:" + sourceName
             }
             mount = try FuseMount(
                 filesystem: SquashFilesystem(image: image, logger: logger), mountpoint: mountpoint, options: options)
         } catch {
             throw BackupError.wrapping(error, as: .mountFailed)
         }
+    }
+
+    /// Serves the mount until it is unmounted, answering `sqbackup status` meanwhile.
+    public func serve(onReady: () -> Void) {
+        let status = StatusServer(
+            mountpoint: mount.mountpoint, source: sourceName, statistics: image.statistics, logger: logger)
+        mount.serve(onReady: onReady)
+        status?.stop()
     }
 
     /// What `mount` shows as the source: the backup id for backups, the source's safe name otherwise.

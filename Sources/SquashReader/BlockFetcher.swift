@@ -148,6 +148,14 @@ final class BlockFetcher: Sendable {
             }
         }
         statistics.rangeRequests.add(runs.count, ordering: .relaxed)
+        statistics.requestsInFlight.add(runs.count, ordering: .relaxed)
+        let started = ContinuousClock.now
+        defer {
+            statistics.requestsInFlight.subtract(runs.count, ordering: .relaxed)
+            let elapsed = ContinuousClock.now - started
+            statistics.recordLatency(
+                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        }
         let payloads: [[UInt8]]
         do {
             payloads = try source.read(ranges: runs.map(\.range))

@@ -8,6 +8,34 @@ public final class ReaderStatistics: Sendable {
     let bytesFetched = Atomic<Int>(0)
     let corruptBlocks = Atomic<Int>(0)
     let prefetchedBlocks = Atomic<Int>(0)
+    let requestsInFlight = Atomic<Int>(0)
+    /// Request latency histogram: bucket i counts requests that took < 2^i * 100 µs.
+    private let latencyBuckets = Mutex([Int](repeating: 0, count: 24))
+
+    func recordLatency(seconds: Double) {
+        var bucket = 0
+        var limit = 0.000_1
+        while seconds >= limit && bucket < 23 {
+            bucket += 1
+            limit *= 2
+        }
+        latencyBuckets.withLock { $0[bucket] += 1 }
+    }
+
+    /// The latency under which `fraction` of range requests completed (upper bucket bound), in seconds.
+    public func latencyPercentile(_ fraction: Double) -> Double? {
+        let buckets = latencyBuckets.withLock { $0 }
+        let total = buckets.reduce(0, +)
+        guard total > 0 else { return nil }
+        var seen = 0
+        for (index, count) in buckets.enumerated() {
+            seen += count
+            if Double(seen) >= fraction * Double(total) { return 0.000_1 * pow2(index) }
+        }
+        return 0.000_1 * pow2(23)
+    }
+
+    private func pow2(_ exponent: Int) -> Double { Double(1 << exponent) }
 
     /// A consistent-enough copy of the counters.
     public struct Snapshot: Sendable, Codable, Equatable {
@@ -17,6 +45,7 @@ public final class ReaderStatistics: Sendable {
         public var bytesFetched: Int
         public var corruptBlocks: Int
         public var prefetchedBlocks: Int
+        public var requestsInFlight: Int
     }
 
     public var snapshot: Snapshot {
@@ -24,6 +53,7 @@ public final class ReaderStatistics: Sendable {
             cacheHits: cacheHits.load(ordering: .relaxed), cacheMisses: cacheMisses.load(ordering: .relaxed),
             rangeRequests: rangeRequests.load(ordering: .relaxed), bytesFetched: bytesFetched.load(ordering: .relaxed),
             corruptBlocks: corruptBlocks.load(ordering: .relaxed),
-            prefetchedBlocks: prefetchedBlocks.load(ordering: .relaxed))
+            prefetchedBlocks: prefetchedBlocks.load(ordering: .relaxed),
+            requestsInFlight: requestsInFlight.load(ordering: .relaxed))
     }
 }

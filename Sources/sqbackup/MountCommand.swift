@@ -85,7 +85,7 @@ struct MountCommand: ParsableCommand {
             if let readiness { readiness.fail(message) } else { CommandSupport.printError(message) }
             throw ExitCode(1)
         }
-        mounted.mount.serve {
+        mounted.serve {
             if let readiness {
                 DaemonLauncher.detachStandardStreams(logFile: logFile)
                 readiness.ready()

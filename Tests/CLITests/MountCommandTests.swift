@@ -131,6 +131,39 @@ struct MountCommandTests {
         #expect((try? String(contentsOfFile: mountpoint + "/x", encoding: .utf8)) == "x\n")
     }
 
+    @Test("status reports what the running daemon fetched, and forgets it after unmount")
+    func statusFromDaemon() throws {
+        try requireFuse()
+        let work = try TemporaryDirectory("cli-status")
+        defer { work.remove() }
+        let source = work.child("src")
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        try Data(TestTree.pseudoRandomBytes(count: 3 << 20, seed: 4)).write(to: URL(fileURLWithPath: source + "/data"))
+        let image = work.child("image.sqsh")
+        try SquashfsTools.mksquashfs(source, to: image)
+        let mountpoint = work.child("mnt")
+        try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
+        #expect(try SQBackupBinary.run(["mount", image, mountpoint]).status == 0)
+        defer { _ = try? SQBackupBinary.run(["unmount", mountpoint]) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: mountpoint + "/data")).count == 3 << 20)
+
+        let result = try SQBackupBinary.run(["status", mountpoint, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let decoded = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
+        let status = try #require(decoded?.first)
+        #expect(status["mountpoint"] as? String == mountpoint)
+        #expect((status["rangeRequests"] as? Int ?? 0) >= 1)
+        #expect((status["bytesFetched"] as? Int ?? 0) >= 3 << 20)
+        #expect(status["latencyP50"] is Double)
+        let text = try SQBackupBinary.run(["status"])
+        #expect(text.stdout.contains(mountpoint) && text.stdout.contains("cache hits"))
+
+        #expect(try SQBackupBinary.run(["unmount", mountpoint]).status == 0)
+        #expect(waitUntil { !(try! SQBackupBinary.run(["status"]).stdout.contains(mountpoint)) })
+        let gone = try SQBackupBinary.run(["status", mountpoint])
+        #expect(gone.status != 0 && gone.stderr.contains("no sqbackup mount"))
+    }
+
     @Test("a corrupt block gives EIO for that read; the daemon keeps serving")
     func corruptBlockEIO() throws {
         try requireFuse()
