@@ -210,3 +210,13 @@ public struct BackupCatalog: Sendable {
         BackupError(.notFound, "backup \(id) not found in \(storeName)")
     }
 }
+
+extension BackupCatalog {
+    /// Backs up `dir` into this catalog's store: the spec's `createBackup(dir, options)`.
+    public func createBackup(dir: String, options: BackupOptions = BackupOptions()) throws -> DirectoryBackup {
+        guard let backup = try BackupCreator(catalog: self).create(dir: dir, options: options).backup else {
+            throw BackupError(.createFailed, "the backup was not stored")
+        }
+        return backup.directoryBackup
+    }
+}

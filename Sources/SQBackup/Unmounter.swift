@@ -30,7 +30,8 @@ public enum Unmounter {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw BackupError(.mountFailed, "unmount \(path): \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw BackupError(
+                .mountFailed, "unmount \(path): \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
     }
 }

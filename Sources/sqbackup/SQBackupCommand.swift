@@ -7,7 +7,7 @@ struct SQBackupCommand: ParsableCommand {
         commandName: "sqbackup",
         abstract: "Directory snapshots as squashfs images in R2, S3 or a local store, mounted lazily with FUSE.",
         subcommands: [
-            ListCommand.self, ShowCommand.self, DeleteCommand.self, PruneCommand.self, MountCommand.self,
-            UnmountCommand.self, StatusCommand.self,
+            CreateCommand.self, ListCommand.self, ShowCommand.self, DeleteCommand.self, PruneCommand.self,
+            MountCommand.self, UnmountCommand.self, StatusCommand.self,
         ])
 }

@@ -1,0 +1,202 @@
+import Foundation
+import Logging
+import SquashWriter
+import Storage
+
+/// Creates backups: builds the image of a directory straight into the store, then writes meta.json.
+///
+/// On any failure or cancellation nothing is left behind: the multipart upload is aborted, a stored
+/// image deleted, and meta.json (written last) never appears.
+public struct BackupCreator: Sendable {
+    public let catalog: BackupCatalog
+    public var environment: [String: String]
+    public var logger = Logger(label: "sqbackup.create")
+
+    public init(catalog: BackupCatalog, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.catalog = catalog
+        self.environment = environment
+    }
+
+    /// Backs up `dir` and returns the stored record.
+    public func create(dir: String, options: BackupOptions) throws -> CreateReport {
+        let started = Date()
+        let directory = try Self.checkedDirectory(dir)
+        var build = try Self.buildOptions(directory: directory, options: options, logger: logger)
+        let store = catalog.store
+        let remote = StoreSelection.isRemote(store)
+        do {
+            // Fail on credentials or an unknown bucket before spending minutes on the build.
+            _ = try store.list(prefix: "backups/", continuationToken: nil, maxKeys: 1)
+        } catch {
+            throw Self.storeFailure(error, remote: remote, doing: "listing the bucket")
+        }
+
+        let id = BackupID.generate()
+        let sink = StoreImageSink(
+            store: store, key: BackupID.dataKey(id), minimumPartSize: options.minimumPartSize,
+            partsInFlight: options.partsInFlight, cancellation: options.cancellation)
+        let blockSize = build.blockSize
+        let userProgress = options.progress
+        build.progress = { progress in
+            if progress.phase == .writingData {
+                sink.plan(fileBytes: progress.bytesTotal, files: progress.filesTotal, blockSize: blockSize)
+            }
+            userProgress?(
+                CreateProgress(
+                    filesDone: progress.filesDone, filesTotal: progress.filesTotal, bytesRead: progress.bytesRead,
+                    bytesTotal: progress.bytesTotal, imageBytes: progress.imageBytesWritten,
+                    bytesUploaded: sink.bytesUploaded, elapsed: Date().timeIntervalSince(started),
+                    finishing: progress.phase == .writingMetadata || progress.phase == .finished))
+        }
+
+        let result: BuildResult
+        do {
+            result = try ImageBuilder(options: build).build(directory: directory, into: sink)
+        } catch {
+            sink.abort()
+            if let reason = options.cancellation.cancelReason {
+                throw BackupError(.createFailed, "\(reason); the partial upload was removed, nothing was stored")
+            }
+            if let failure = sink.failure {
+                throw Self.storeFailure(failure, remote: remote, doing: "uploading the image")
+            }
+            throw Self.buildFailure(error)
+        }
+
+        var meta = BackupMetadata(
+            id: id, dir: directory, sizeBytes: result.imageSize, createdAt: Date(), ttl: options.ttl,
+            sandboxId: options.resolvedSandboxId(environment: environment), description: options.description,
+            metadata: options.metadata.isEmpty ? nil : options.metadata)
+        meta.sha256 = result.sha256Hex
+        meta.compressor = build.compressor.rawValue
+        meta.compressionLevel = build.effectiveLevel
+        meta.blockSize = build.blockSize
+        meta.fileCount = result.files
+        meta.sourceBytes = result.fileBytes
+        do {
+            if let reason = options.cancellation.cancelReason { throw BackupError(.createFailed, reason) }
+            let json = try BackupJSON.encoder().encode(meta)
+            try store.put(BackupID.metaKey(id), bytes: Array(json), contentType: "application/json")
+        } catch {
+            try? store.delete(BackupID.metaKey(id))
+            sink.abort()
+            if let reason = options.cancellation.cancelReason {
+                throw BackupError(.createFailed, "\(reason); the partial upload was removed, nothing was stored")
+            }
+            throw Self.storeFailure(error, remote: remote, doing: "writing meta.json")
+        }
+        return CreateReport(
+            backup: meta, imagePath: nil, imageSize: result.imageSize, sha256: result.sha256Hex, files: result.files,
+            sourceBytes: result.fileBytes, seconds: Date().timeIntervalSince(started),
+            warnings: result.warnings.map(\.description))
+    }
+
+    /// Builds the image of `dir` into the file `output` only (no store, no meta.json): for benchmarks
+    /// and for images to mount or ship by other means.
+    public static func buildImage(dir: String, output: String, options: BackupOptions) throws -> CreateReport {
+        let started = Date()
+        let directory = try checkedDirectory(dir)
+        var build = try buildOptions(directory: directory, options: options, logger: Logger(label: "sqbackup.create"))
+        let userProgress = options.progress
+        build.progress = { progress in
+            userProgress?(
+                CreateProgress(
+                    filesDone: progress.filesDone, filesTotal: progress.filesTotal, bytesRead: progress.bytesRead,
+                    bytesTotal: progress.bytesTotal, imageBytes: progress.imageBytesWritten,
+                    bytesUploaded: progress.imageBytesWritten, elapsed: Date().timeIntervalSince(started),
+                    finishing: progress.phase == .writingMetadata || progress.phase == .finished))
+        }
+        do {
+            let sink = try FileImageSink(path: output)
+            let result = try ImageBuilder(options: build).build(directory: directory, into: sink)
+            return CreateReport(
+                backup: nil, imagePath: output, imageSize: result.imageSize, sha256: result.sha256Hex,
+                files: result.files, sourceBytes: result.fileBytes, seconds: Date().timeIntervalSince(started),
+                warnings: result.warnings.map(\.description))
+        } catch {
+            try? FileManager.default.removeItem(atPath: output)
+            if let reason = options.cancellation.cancelReason {
+                throw BackupError(.createFailed, "\(reason); the partial image was removed")
+            }
+            throw buildFailure(error)
+        }
+    }
+
+    // MARK: Helpers
+
+    /// The absolute directory; "directory not found" (the spec's check) when it does not exist.
+    static func checkedDirectory(_ dir: String) throws -> String {
+        let path = URL(
+            fileURLWithPath: dir, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        ).standardizedFileURL.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw BackupError(.createFailed, "directory not found: \(path)")
+        }
+        guard isDirectory.boolValue else { throw BackupError(.createFailed, "not a directory: \(path)") }
+        return path
+    }
+
+    static func buildOptions(directory: String, options: BackupOptions, logger: Logger) throws -> BuildOptions {
+        guard let compressor = CompressorKind(rawValue: options.compressor.lowercased()) else {
+            throw BackupError(
+                .invalidConfig,
+                "unknown compressor \"\(options.compressor)\": use zstd, lz4, gzip or xz")
+        }
+        guard options.ttl > 0 else { throw BackupError(.invalidConfig, "the ttl must be positive") }
+        var build = BuildOptions()
+        build.compressor = compressor
+        build.level = options.level
+        build.blockSize = options.blockSize
+        build.threads = options.threads ?? BuildOptions.onlineCores
+        build.skipUnreadable = options.skipUnreadable
+        build.logger = logger
+        let cancellation = options.cancellation
+        build.shouldCancel = { cancellation.isCancelled }
+        if let onWarning = options.onWarning { build.onWarning = { onWarning($0.description) } }
+        var patterns = options.excludes
+        if options.gitignore { patterns += try GitIgnoreExcludes.patterns(in: directory) }
+        do {
+            build.excludes = try patterns.map { try GlobPattern($0) }
+            try validate(build)
+        } catch let error as BuildError {
+            throw BackupError(.invalidConfig, error.description)
+        }
+        return build
+    }
+
+    /// The builder validates too, but only after the store was contacted; settle bad flags first.
+    private static func validate(_ build: BuildOptions) throws {
+        guard build.blockSize >= 4096, build.blockSize <= 1 << 20, build.blockSize & (build.blockSize - 1) == 0 else {
+            throw BuildError.invalidOptions("block size \(build.blockSize) must be a power of two from 4 KiB to 1 MiB")
+        }
+        guard build.compressor.levelRange.contains(build.effectiveLevel) else {
+            throw BuildError.invalidOptions(
+                "\(build.compressor.rawValue) level \(build.effectiveLevel) is outside \(build.compressor.levelRange)")
+        }
+        guard build.threads >= 1, build.threads <= 1024 else {
+            throw BuildError.invalidOptions("threads must be between 1 and 1024, not \(build.threads)")
+        }
+    }
+
+    static func buildFailure(_ error: any Error) -> BackupError {
+        switch error {
+        case let error as BackupError: return error
+        case let error as BuildError: return BackupError(.createFailed, error.description)
+        default: return BackupError.wrapping(error, as: .createFailed)
+        }
+    }
+
+    /// Store failures during a create; for R2/S3 the message says "R2/S3" (the spec checks for "R2").
+    static func storeFailure(_ error: any Error, remote: Bool, doing what: String) -> BackupError {
+        if let error = error as? BackupError { return error }
+        let detail = (error as? StorageError)?.description ?? "\(error)"
+        if case StorageError.invalidConfiguration = error { return BackupError.wrapping(error, as: .invalidConfig) }
+        if case StorageError.unauthorized = error {
+            let wrapped = BackupError.wrapping(error, as: .invalidConfig)
+            return BackupError(.invalidConfig, "R2/S3 refused the credentials while \(what): \(wrapped.message)")
+        }
+        let prefix = remote ? "R2/S3 upload failed" : "writing to the local store failed"
+        return BackupError(.createFailed, "\(prefix) while \(what): \(detail)")
+    }
+}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import SQBackup
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `sqbackup create DIR`: a squashfs image of DIR, built and uploaded in one pass, then meta.json.
+struct CreateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Back up a directory: build its squashfs image straight into the store.",
+        discussion: """
+            Prints the new backup's id and a summary (the DirectoryBackup as JSON with --json).
+            SIGINT or SIGTERM stop the create and remove what was uploaded.
+            """)
+
+    @OptionGroup var storeFlags: StoreFlags
+
+    @Argument(help: "The directory to back up.")
+    var dir: String
+
+    @Option(name: .long, help: "A description stored with the backup.")
+    var description: String?
+
+    @Option(name: .long, help: "Custom metadata KEY=VALUE (repeatable).")
+    var meta: [String] = []
+
+    @Option(name: .long, help: "The sandbox id recorded (default: $SANDBOX_ID, else the host name).")
+    var sandboxId: String?
+
+    @Option(name: .long, help: "How long the backup lives (e.g. 36h, 7d; default 7d).")
+    var ttl = "7d"
+
+    @Option(name: .long, help: "Leave out paths matching GLOB, relative to DIR; ** crosses directories (repeatable).")
+    var exclude: [String] = []
+
+    @Flag(name: .long, help: "Also leave out what git ignores in DIR (a git work tree).")
+    var gitignore = false
+
+    @Option(name: .long, help: "zstd (default), lz4, gzip or xz.")
+    var compressor = "zstd"
+
+    @Option(name: .long, help: "Compression level (default: the compressor's fast level).")
+    var level: Int?
+
+    @Option(name: .long, help: "Data block size, a power of two from 4K to 1M.")
+    var blockSize = "128K"
+
+    @Option(name: .long, help: "Compression threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(name: .long, help: "Warn about unreadable files and leave them out instead of failing.")
+    var skipUnreadable = false
+
+    @Flag(name: .long, help: "Print the DirectoryBackup as JSON.")
+    var json = false
+
+    @Option(name: .long, help: "Only build the image into this local file (no store, no backup).")
+    var output: String?
+
+    @Option(name: .long, help: .hidden)
+    var partSize: String?
+
+    func validate() throws {
+        _ = try CommandSupport.parseKeyValues(meta, option: "--meta")
+        let seconds = try CommandSupport.parseDuration(ttl)
+        guard seconds >= 1 else { throw ValidationError("--ttl must be at least one second") }
+        _ = try CommandSupport.parseSize(blockSize)
+        if let partSize { _ = try CommandSupport.parseSize(partSize) }
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024") }
+    }
+
+    func run() throws {
+        CommandSupport.bootstrapLogging(verbose: false)
+        var options = BackupOptions()
+        options.description = description
+        options.metadata = try CommandSupport.parseKeyValues(meta, option: "--meta")
+        options.sandboxId = sandboxId
+        options.ttl = Int(try CommandSupport.parseDuration(ttl).rounded())
+        options.excludes = exclude
+        options.gitignore = gitignore
+        options.compressor = compressor
+        options.level = level
+        options.blockSize = try CommandSupport.parseSize(blockSize)
+        options.threads = threads
+        options.skipUnreadable = skipUnreadable
+        if let partSize { options.minimumPartSize = try CommandSupport.parseSize(partSize) }
+        let progressLine = ProgressLine.forStandardError()
+        if let progressLine { options.progress = { progress in progressLine.update(progress) } }
+        options.onWarning = { warning in
+            progressLine?.clear()
+            CommandSupport.printError("warning: \(warning)")
+        }
+        let signals = SignalCancellation(options.cancellation)
+        defer { signals.restore() }
+
+        try CommandSupport.reporting {
+            let report: CreateReport
+            do {
+                if let output {
+                    report = try BackupCreator.buildImage(
+                        dir: dir, output: CommandSupport.absolute(output), options: options)
+                } else {
+                    report = try BackupCreator(catalog: storeFlags.catalog()).create(dir: dir, options: options)
+                }
+            } catch {
+                progressLine?.clear()
+                throw error
+            }
+            progressLine?.clear()
+            if json {
+                if let backup = report.backup {
+                    print(try BackupFormatting.json(backup.directoryBackup))
+                } else {
+                    print(try BackupFormatting.json(["path": report.imagePath ?? "", "sha256": report.sha256]))
+                }
+            } else {
+                print(Self.summary(report))
+            }
+        }
+    }
+
+    static func summary(_ report: CreateReport) -> String {
+        let size =
+            "\(BackupFormatting.size(report.imageSize)) (\(String(format: "%.1f", report.ratio * 100))% of "
+            + "\(BackupFormatting.size(report.sourceBytes)))"
+        let timing = String(format: "%.1f s", report.seconds)
+        if let backup = report.backup {
+            return """
+                backup \(backup.id)
+                  size \(size), \(report.files) files, \(timing)
+                  expires \(BackupJSON.format(backup.expiresAt))
+                """
+        }
+        return """
+            image \(report.imagePath ?? "")
+              size \(size), \(report.files) files, \(timing)
+              sha256 \(report.sha256)
+            """
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import RemoteStorage
+import SQBackup
+import Storage
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Source trees and store helpers for the create tests.
+enum CreateFixture {
+    /// The standard test tree without its large files, in `work/src`.
+    static func standardTree(in work: TemporaryDirectory) throws -> String {
+        let source = work.child("src")
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        var options = TestTree.Options()
+        options.wideDirectoryEntries = 300
+        options.largeFiles = false
+        try TestTree.populate(at: source, options: options)
+        return source
+    }
+
+    /// A tree of incompressible files totalling about `megabytes` MiB, so the image is about as big.
+    static func incompressibleTree(in work: TemporaryDirectory, megabytes: Int) throws -> String {
+        let source = work.child("random")
+        try FileManager.default.createDirectory(atPath: source + "/d", withIntermediateDirectories: true)
+        for index in 0..<megabytes {
+            let bytes = TestTree.pseudoRandomBytes(count: 1 << 20, seed: UInt64(index + 1))
+            try Data(bytes).write(to: URL(fileURLWithPath: source + "/d/f\(index)"))
+        }
+        return source
+    }
+
+    /// An S3 store on `bucket` of the pool, optionally through `endpoint` (a fault proxy).
+    static func poolStore(bucket: String, endpoint: String? = nil, attempts: Int = 3) throws -> S3Store {
+        let pool = try S3BucketPool.shared()
+        return try S3Store(
+            configuration: S3Configuration(
+                endpoint: endpoint ?? pool.endpoint, bucket: bucket, region: pool.region,
+                credentials: AWSCredentials(accessKeyId: pool.accessKeyId, secretAccessKey: pool.secretAccessKey)),
+            retryPolicy: RetryPolicy(maxAttempts: attempts, baseDelay: 0.01, maxDelay: 0.05))
+    }
+
+    /// Downloads an object to a local file (for unsquashfs).
+    static func download(_ store: any ObjectStore, key: String, to path: String) throws {
+        try Data(try store.get(key)).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Differences between `source` and what `unsquashfs` extracts from `image` (an independent oracle).
+    static func extractedDifferences(image: String, source: String) throws -> [String] {
+        let extracted = image + ".extracted"
+        try Shell.check(["unsquashfs", "-q", "-n", "-d", extracted, image])
+        defer { try? FileManager.default.removeItem(atPath: extracted) }
+        var comparison = TreeComparison()
+        comparison.compareRoot = false
+        return comparison.differences(expected: source, actual: extracted)
+    }
+
+    static func sha256(of path: String) throws -> String {
+        String(try Shell.check(["sha256sum", path]).prefix(64))
+    }
+
+    /// Asserts that nothing of any backup is left: no objects, no uploads in progress, nothing listed.
+    static func expectNothingLeft(_ store: any ObjectStore, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(try store.listAll(prefix: "backups/").map(\.key) == [], sourceLocation: sourceLocation)
+        #expect(
+            try store.listMultipartUploads(prefix: "backups/").map(\.key) == [], sourceLocation: sourceLocation)
+        #expect(try BackupCatalog(store: store).list().backups.isEmpty, sourceLocation: sourceLocation)
+    }
+}

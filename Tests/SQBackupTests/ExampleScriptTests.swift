@@ -1,0 +1,17 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("examples/ scripts run against the built CLI", .serialized)
+struct ExampleScriptTests {
+    @Test("examples/checkpoint.sh: create, list, mount by id, unmount, delete")
+    func checkpoint() throws {
+        guard try requireFuse() else { return }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/checkpoint.sh").path
+        let result = try Shell.run(["bash", script, SQBackupBinary.path], environment: ["SQBACKUP_STORE": ""])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("checkpoint example finished"))
+        #expect(result.stdout.contains("return 42"))
+    }
+}
