@@ -42,6 +42,7 @@ let package = Package(
             name: "SquashReader",
             dependencies: [
                 "Storage", "CSquashfs", "CShims",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(

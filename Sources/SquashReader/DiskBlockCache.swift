@@ -1,0 +1,345 @@
+import Crypto
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A persistent cache of compressed image blocks on local disk, shared by mounts and processes.
+///
+/// Layout: `<directory>/<namespace key>/<offset>-<length>.blk`, one file per block, where the
+/// namespace key is a hash of the caller's namespace (backup id or URL, plus the object's ETag) so
+/// that a replaced object never serves old bytes. Every entry carries a checksummed header
+/// (`DiskCacheEntry`) verified on each `get`; a bad entry is deleted and reported as a miss.
+///
+/// Writes go to a temporary file and are renamed into place, so readers in any process see a
+/// whole entry or none, and two writers of the same block just replace each other's identical
+/// bytes. Eviction is least-recently-used by mtime (touched on every hit) over the whole
+/// directory, all namespaces, down to 90% of the capacity; it also keeps `minimumFreeFraction`
+/// of the filesystem free. The byte count is kept in memory and corrected by a rescan at start,
+/// at each eviction and periodically while writing (`rescanNanoseconds`, every 5% of the capacity
+/// written), which is what makes other processes' writes and evictions harmless.
+public final class DiskBlockCache: Sendable {
+    /// The cache's root directory (shared by all namespaces).
+    public let directory: String
+    /// The byte budget for the whole directory, headers included.
+    public let capacityBytes: Int
+    /// The directory holding this namespace's entries.
+    public let namespaceDirectory: String
+    private let namespaceKey: [UInt8]
+    private let minimumFreeFraction: Double
+
+    private struct Accounting {
+        var bytesStored: Int
+        var lastFreeSpaceCheck: UInt64 = 0
+        /// Other processes' writes are only seen by a rescan; these bound how stale the count gets.
+        var writtenSinceScan = 0
+        var lastScan: UInt64
+    }
+
+    private let accounting: Mutex<Accounting>
+    private let evicting = Atomic<Bool>(false)
+    private let temporaryCounter = Atomic<UInt64>(0)
+    private let hits = Atomic<Int>(0)
+    private let misses = Atomic<Int>(0)
+    private let corrupt = Atomic<Int>(0)
+    private let entriesWritten = Atomic<Int>(0)
+    private let bytesWritten = Atomic<Int>(0)
+    private let evictions = Atomic<Int>(0)
+    private let skippedWrites = Atomic<Int>(0)
+
+    static let entrySuffix = ".blk"
+    static let temporaryPrefix = ".tmp-"
+    /// Temporary files older than this belong to a writer that died; younger ones may be in use.
+    static let staleTemporaryNanoseconds: UInt64 = 3_600 * 1_000_000_000
+    /// statvfs is a syscall per call; the free-space floor is checked at most this often.
+    static let freeSpaceCheckNanoseconds: UInt64 = 1_000_000_000
+    /// While writing, the directory is rescanned at least this often, and after every 5% of the
+    /// capacity written, so that N processes sharing it overshoot by at most about N x 5%.
+    static let rescanNanoseconds: UInt64 = 5_000_000_000
+
+    /// Opens (creating if needed) the cache at `directory` for `namespace` (backup id or URL
+    /// hash, plus the ETag). `minimumFreeFraction` of the filesystem is kept free, as
+    /// mountpoint-s3 does, so that a cache on the root filesystem cannot fill it.
+    public init(directory: String, capacityBytes: Int, namespace: String, minimumFreeFraction: Double = 0.05) throws {
+        self.directory = directory
+        self.capacityBytes = max(0, capacityBytes)
+        self.minimumFreeFraction = min(max(minimumFreeFraction, 0), 1)
+        let key = Array(SHA256.hash(data: Array(namespace.utf8)).prefix(16))
+        namespaceKey = key
+        namespaceDirectory = (directory as NSString).appendingPathComponent(
+            key.map { String(format: "%02x", $0) }.joined())
+        do {
+            try FileManager.default.createDirectory(atPath: namespaceDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw DiskBlockCacheError(directory: directory, reason: "cannot create it: \(error.localizedDescription)")
+        }
+        guard access(namespaceDirectory, W_OK | R_OK | X_OK) == 0 else {
+            throw DiskBlockCacheError(directory: directory, reason: "not readable and writable (\(Self.errnoText()))")
+        }
+        let scan = Self.scan(directory, removeStaleTemporaries: true)
+        accounting = Mutex(Accounting(bytesStored: scan.reduce(0) { $0 + $1.size }, lastScan: Self.nanoseconds()))
+    }
+
+    /// `$XDG_CACHE_HOME/sqbackup` when that is an absolute path, else `$HOME/.cache/sqbackup`.
+    public static func defaultDirectory(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String {
+        // The XDG spec says relative values are invalid and must be ignored.
+        if let cache = environment["XDG_CACHE_HOME"], cache.hasPrefix("/") {
+            return (cache as NSString).appendingPathComponent("sqbackup")
+        }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return (home as NSString).appendingPathComponent(".cache/sqbackup")
+    }
+
+    /// The counters of this instance; `bytesStored` is the whole directory as last counted.
+    public var statistics: DiskBlockCacheStatistics {
+        DiskBlockCacheStatistics(
+            hits: hits.load(ordering: .relaxed), misses: misses.load(ordering: .relaxed),
+            corruptDiscarded: corrupt.load(ordering: .relaxed),
+            entriesWritten: entriesWritten.load(ordering: .relaxed),
+            bytesWritten: bytesWritten.load(ordering: .relaxed),
+            bytesStored: accounting.withLock { $0.bytesStored }, evictions: evictions.load(ordering: .relaxed),
+            skippedWrites: skippedWrites.load(ordering: .relaxed))
+    }
+
+    /// The path of the entry for the block at `offset` of `length` bytes.
+    public func path(offset: UInt64, length: Int) -> String {
+        namespaceDirectory + "/" + String(offset, radix: 16) + "-" + String(length, radix: 16) + Self.entrySuffix
+    }
+
+    /// The block's bytes, or nil when it is absent or fails verification (then it is deleted).
+    public func get(offset: UInt64, length: Int) -> [UInt8]? {
+        let path = path(offset: offset, length: length)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            misses.add(1, ordering: .relaxed)
+            return nil
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            misses.add(1, ordering: .relaxed)
+            return nil
+        }
+        let fileSize = Int(info.st_size)
+        let expectedSize = DiskCacheEntry.headerSize + length
+        var payload: [UInt8]?
+        if fileSize == expectedSize, let file = Self.readAll(fd, count: fileSize) {
+            payload = DiskCacheEntry.decode(file, offset: offset, length: length, namespaceKey: namespaceKey)
+        }
+        guard let payload else {
+            // Unlink by path: if another process has already replaced the entry with a good one,
+            // this costs one refetch, never wrong bytes.
+            if unlink(path) == 0 {
+                accounting.withLock { $0.bytesStored = max(0, $0.bytesStored - fileSize) }
+            }
+            corrupt.add(1, ordering: .relaxed)
+            misses.add(1, ordering: .relaxed)
+            return nil
+        }
+        // The mtime is the LRU clock; set it explicitly because the kernel's own timestamps are
+        // tick-granular and would tie entries used within the same few milliseconds.
+        let stamp = Self.now()
+        var times = [stamp, stamp]
+        _ = futimens(fd, &times)
+        hits.add(1, ordering: .relaxed)
+        return payload
+    }
+
+    /// Stores the block at `offset`. Failures (full disk, removed directory) only skip the write:
+    /// the cache is an accelerator, never a reason for a read to fail.
+    public func put(offset: UInt64, bytes: [UInt8]) {
+        let entry = DiskCacheEntry.encode(offset: offset, payload: bytes, namespaceKey: namespaceKey)
+        guard entry.count <= capacityBytes, makeRoom(for: entry.count) else {
+            skippedWrites.add(1, ordering: .relaxed)
+            return
+        }
+        let path = path(offset: offset, length: bytes.count)
+        let sequence = temporaryCounter.add(1, ordering: .relaxed).newValue
+        let temporary =
+            namespaceDirectory + "/" + Self.temporaryPrefix + "\(getpid())-\(sequence)-"
+            + String(UInt32.random(in: .min ... .max), radix: 36)
+        guard writeFile(temporary, entry) else {
+            skippedWrites.add(1, ordering: .relaxed)
+            return
+        }
+        // The size of an entry being replaced leaves the count; stat before rename is racy across
+        // processes, which the rescan at each eviction corrects.
+        var old = stat()
+        let replaced = stat(path, &old) == 0 ? Int(old.st_size) : 0
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            skippedWrites.add(1, ordering: .relaxed)
+            return
+        }
+        entriesWritten.add(1, ordering: .relaxed)
+        bytesWritten.add(entry.count, ordering: .relaxed)
+        let now = Self.nanoseconds()
+        let rescan = accounting.withLock { state in
+            state.bytesStored += entry.count - replaced
+            state.writtenSinceScan += entry.count
+            return state.bytesStored > capacityBytes || state.writtenSinceScan >= capacityBytes / 20
+                || now &- state.lastScan >= Self.rescanNanoseconds
+        }
+        if rescan { evict(extraFreeBytes: 0) }
+    }
+
+    /// Rescans the directory and evicts until under 90% of the capacity and above the free-space
+    /// floor. Called by `put`; public so that callers can trim after lowering a budget.
+    public func trim() { evict(extraFreeBytes: 0) }
+
+    // MARK: Eviction
+
+    /// Makes sure `bytes` more fit under the free-space floor; false when they can't.
+    private func makeRoom(for bytes: Int) -> Bool {
+        guard minimumFreeFraction > 0 else { return true }
+        let now = Self.nanoseconds()
+        let due = accounting.withLock { state in
+            guard now &- state.lastFreeSpaceCheck >= Self.freeSpaceCheckNanoseconds else { return false }
+            state.lastFreeSpaceCheck = now
+            return true
+        }
+        guard due, let shortfall = freeSpaceShortfall(adding: bytes), shortfall > 0 else { return true }
+        evict(extraFreeBytes: shortfall)
+        return (freeSpaceShortfall(adding: bytes) ?? 0) <= 0
+    }
+
+    /// How many bytes must be freed so that writing `adding` more keeps the floor; nil if unknown.
+    private func freeSpaceShortfall(adding: Int) -> Int? {
+        var info = statvfs()
+        guard statvfs(directory, &info) == 0 else { return nil }
+        let blockSize = Int(info.f_frsize)
+        let total = Int(info.f_blocks) * blockSize
+        let available = Int(info.f_bavail) * blockSize
+        let floor = Int(Double(total) * minimumFreeFraction)
+        return floor - (available - adding)
+    }
+
+    private func evict(extraFreeBytes: Int) {
+        // One evicter per process at a time; a put that finds one running goes on, and the running
+        // one's rescan sees its entry.
+        guard evicting.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
+        defer { evicting.store(false, ordering: .releasing) }
+        accounting.withLock { state in
+            state.writtenSinceScan = 0
+            state.lastScan = Self.nanoseconds()
+        }
+        var entries = Self.scan(directory, removeStaleTemporaries: false)
+        var total = entries.reduce(0) { $0 + $1.size }
+        let target = capacityBytes / 10 * 9
+        var toFree = max(total > capacityBytes ? total - target : 0, extraFreeBytes)
+        if toFree > 0 {
+            entries.sort { $0.lastUse < $1.lastUse }
+            for entry in entries {
+                guard toFree > 0 else { break }
+                if unlink(entry.path) == 0 {
+                    evictions.add(1, ordering: .relaxed)
+                } else if errno != ENOENT {
+                    continue
+                }
+                // ENOENT: another process evicted it first; either way it is gone.
+                total -= entry.size
+                toFree -= entry.size
+            }
+        }
+        accounting.withLock { $0.bytesStored = max(0, total) }
+    }
+
+    private struct ScannedEntry {
+        var path: String
+        var size: Int
+        var lastUse: UInt64
+    }
+
+    /// Every entry under `directory` (all namespaces) with its size and mtime.
+    private static func scan(_ directory: String, removeStaleTemporaries: Bool) -> [ScannedEntry] {
+        var entries: [ScannedEntry] = []
+        let now = nanoseconds(clock: CLOCK_REALTIME)
+        for namespace in listDirectory(directory) where !namespace.hasPrefix(".") {
+            let folder = directory + "/" + namespace
+            for name in listDirectory(folder) {
+                let path = folder + "/" + name
+                var info = stat()
+                guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+                let modified = UInt64(info.st_mtim.tv_sec) &* 1_000_000_000 &+ UInt64(info.st_mtim.tv_nsec)
+                if name.hasPrefix(temporaryPrefix) {
+                    if removeStaleTemporaries && now &- modified > staleTemporaryNanoseconds { unlink(path) }
+                    continue
+                }
+                guard name.hasSuffix(entrySuffix) else { continue }
+                entries.append(ScannedEntry(path: path, size: Int(info.st_size), lastUse: modified))
+            }
+        }
+        return entries
+    }
+
+    private static func listDirectory(_ path: String) -> [String] {
+        guard let handle = opendir(path) else { return [] }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
+                pointer.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    // MARK: Files
+
+    private func writeFile(_ path: String, _ bytes: [UInt8]) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return false }
+        // No fsync: a block lost or torn by a crash fails its checksum and is fetched again, and
+        // fsync per block would cost more than the fetch it saves.
+        var written = 0
+        let ok = bytes.withUnsafeBytes { buffer -> Bool in
+            while written < buffer.count {
+                let result = write(fd, buffer.baseAddress! + written, buffer.count - written)
+                if result < 0 && errno == EINTR { continue }
+                guard result > 0 else { return false }
+                written += result
+            }
+            return true
+        }
+        close(fd)
+        if !ok { unlink(path) }
+        return ok
+    }
+
+    private static func readAll(_ fd: Int32, count: Int) -> [UInt8]? {
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var done = 0
+            while done < count {
+                let result = pread(fd, buffer.baseAddress! + done, count - done, off_t(done))
+                if result < 0 && errno == EINTR { continue }
+                guard result > 0 else {
+                    failed = true
+                    break
+                }
+                done += result
+            }
+            initialized = done
+        }
+        return failed ? nil : bytes
+    }
+
+    private static func now() -> timespec {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return time
+    }
+
+    private static func nanoseconds(clock: clockid_t = CLOCK_MONOTONIC) -> UInt64 {
+        var time = timespec()
+        clock_gettime(clock, &time)
+        return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
+    }
+
+    private static func errnoText() -> String { String(cString: strerror(errno)) }
+}
