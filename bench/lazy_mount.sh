@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Lazy-mount benchmark (issue 5): sqbackup's URL mount behind a 20 ms round trip vs the
+# vendor's path (parallel download + squashfuse) and vs raw parallel curl.
+# Usage: bench/lazy_mount.sh [path/to/sqbackup] [runs] [extra lazy_mount.py flags…]
+#   e.g. bench/lazy_mount.sh "" 5 --server nginx --image-mib 1024
+# Needs root (FUSE), mksquashfs, squashfuse_ll and curl; nginx only with --server nginx.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+sqbackup=${1:-}
+if [ -z "$sqbackup" ]; then
+    (cd "$here/.." && swift build -c release --product sqbackup >&2)
+    sqbackup=$(cd "$here/.." && swift build -c release --show-bin-path)/sqbackup
+fi
+runs=${2:-5}
+shift $(( $# > 2 ? 2 : $# ))
+exec python3 "$here/lazy_mount.py" --sqbackup "$sqbackup" --runs "$runs" "$@"
