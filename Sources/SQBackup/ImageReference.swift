@@ -20,6 +20,25 @@ public enum ImageReference: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The variable that carries a URL to a child process (the mount daemon): a presigned URL is a
+    /// bearer token, and a command line is world-readable in /proc while the environment is not.
+    public static let handOffVariable = "SQBACKUP_IMAGE_URL"
+
+    /// How to pass the reference to a child process: its argument, and the environment it needs.
+    public var handOff: (argument: String, environment: [String: String]) {
+        guard case .url(let url) = self else { return (argument, [:]) }
+        return ("env:" + Self.handOffVariable, [Self.handOffVariable: url])
+    }
+
+    /// The reference a parent handed off with `handOff`, or `text` classified as usual.
+    public init(handedOff text: String, environment: [String: String]) {
+        if text == "env:" + Self.handOffVariable, let url = environment[Self.handOffVariable] {
+            self = .url(url)
+        } else {
+            self.init(text)
+        }
+    }
+
     /// The reference with a relative file path made absolute (the mount daemon runs from "/").
     public func absolute(from directory: String = FileManager.default.currentDirectoryPath) -> ImageReference {
         guard case .file(let path) = self else { return self }

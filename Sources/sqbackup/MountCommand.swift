@@ -56,12 +56,15 @@ struct MountCommand: ParsableCommand {
 
     func run() throws {
         CommandSupport.bootstrapLogging(verbose: verbose || debug)
-        let reference = ImageReference(image).absolute()
+        let reference = ImageReference(handedOff: image, environment: ProcessInfo.processInfo.environment).absolute()
+        unsetenv(ImageReference.handOffVariable)
         let mountpointPath = CommandSupport.absolute(mountpoint)
         if !foreground {
+            let handOff = reference.handOff
+            for (name, value) in handOff.environment { setenv(name, value, 1) }
             try CommandSupport.reporting {
                 try DaemonLauncher.launch(
-                    arguments: daemonArguments(image: reference.argument, mountpoint: mountpointPath))
+                    arguments: daemonArguments(image: handOff.argument, mountpoint: mountpointPath))
             }
             return
         }

@@ -153,6 +153,9 @@ struct CatalogCommandTests {
         #expect(comparison.differences(expected: source, actual: mountpoint).isEmpty)
         let table = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
         #expect(!table.contains("X-Amz-Signature"))
+        // The daemon got the URL through its environment, not its (world-readable) command line.
+        let commandLines = try Shell.run(["pgrep", "-a", "-f", "sqbackup mount"]).stdout
+        #expect(commandLines.contains(mountpoint) && !commandLines.contains("X-Amz-Signature"), "\(commandLines)")
         #expect(try SQBackupBinary.run(["unmount", mountpoint]).status == 0)
 
         let missing = store.presignedURL(for: "backups/\(BackupID.generate())/data.sqsh")
