@@ -162,7 +162,13 @@ public final class DiskBlockCache: Sendable {
         let temporary =
             namespaceDirectory + "/" + Self.temporaryPrefix + "\(getpid())-\(sequence)-"
             + String(UInt32.random(in: .min ... .max), radix: 36)
-        guard writeFile(temporary, entry) else {
+        var written = writeFile(temporary, entry)
+        if !written && errno == ENOENT {
+            // Someone removed the directory (a user clearing the cache); make it again once.
+            try? FileManager.default.createDirectory(atPath: namespaceDirectory, withIntermediateDirectories: true)
+            written = writeFile(temporary, entry)
+        }
+        guard written else {
             skippedWrites.add(1, ordering: .relaxed)
             return
         }
@@ -291,6 +297,7 @@ public final class DiskBlockCache: Sendable {
 
     // MARK: Files
 
+    /// Writes a new file; on failure returns false with `errno` from the call that failed.
     private func writeFile(_ path: String, _ bytes: [UInt8]) -> Bool {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return false }
@@ -306,8 +313,12 @@ public final class DiskBlockCache: Sendable {
             }
             return true
         }
+        let failure = errno
         close(fd)
-        if !ok { unlink(path) }
+        if !ok {
+            unlink(path)
+            errno = failure
+        }
         return ok
     }
 

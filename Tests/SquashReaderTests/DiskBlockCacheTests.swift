@@ -259,6 +259,19 @@ struct DiskBlockCacheTests {
         #expect(onDisk <= capacity)
     }
 
+    @Test func removedDirectoryIsMadeAgain() throws {
+        let work = try TemporaryDirectory("disk-cache")
+        defer { work.remove() }
+        let cache = try DiskBlockCache(directory: work.path, capacityBytes: 1 << 20, namespace: "n")
+        cache.put(offset: 0, bytes: block(0, length: 100))
+        // A user clearing the cache under a running mount: misses, then caching resumes.
+        try FileManager.default.removeItem(atPath: work.path)
+        #expect(cache.get(offset: 0, length: 100) == nil)
+        cache.put(offset: 0, bytes: block(0, length: 100))
+        #expect(cache.get(offset: 0, length: 100) == block(0, length: 100))
+        #expect(cache.statistics.skippedWrites == 0)
+    }
+
     @Test func defaultDirectoryFollowsXDG() {
         #expect(
             DiskBlockCache.defaultDirectory(environment: ["XDG_CACHE_HOME": "/x/cache", "HOME": "/home/u"])
