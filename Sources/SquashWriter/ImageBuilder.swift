@@ -73,7 +73,8 @@ public struct ImageBuilder: Sendable {
         superblock.pointee.directory_table_start = bridge.size
         try check(sqfs_meta_writer_flush(objects.directoryMetaWriter), "flush the directory table")
         try check(sqfs_meta_write_write_to_file(objects.directoryMetaWriter), "write the directory table")
-        try check(sqfs_frag_table_write(objects.fragmentTable, file, superblock, compressor), "write the fragment table")
+        try check(
+            sqfs_frag_table_write(objects.fragmentTable, file, superblock, compressor), "write the fragment table")
         if options.exportTable {
             try check(
                 sqfs_dir_writer_write_export_table(

@@ -66,7 +66,9 @@ struct InodeTableWriter {
                     let made = sqfs_dir_writer_create_inode(
                         objects.directoryWriter, 2 + (subdirectories[node] ?? 0), try xattrIndex(item),
                         parentNumber)
-                else { throw BuildError.library(operation: "create a directory inode", code: SQFS_ERROR_ALLOC.rawValue) }
+                else {
+                    throw BuildError.library(operation: "create a directory inode", code: SQFS_ERROR_ALLOC.rawValue)
+                }
                 inode = made
             } else {
                 inode = try makeInode(node, links: links[node] ?? 1)
@@ -81,7 +83,8 @@ struct InodeTableWriter {
             var offset: UInt32 = 0
             sqfs_meta_writer_get_position(objects.inodeWriter, &block, &offset)
             reference[node] = block << 16 | UInt64(offset)
-            try check(sqfs_meta_writer_write_inode(objects.inodeWriter, inode), "write the inode of \(item.displayPath)")
+            try check(
+                sqfs_meta_writer_write_inode(objects.inodeWriter, inode), "write the inode of \(item.displayPath)")
         }
         let extraNames = links.values.reduce(0) { $0 + max(0, $1 - 1) }
         return Output(
@@ -151,7 +154,8 @@ struct InodeTableWriter {
         switch item.kind {
         case .file:
             guard let slot = data.dataSlot[node], let source = data.inode(slot: slot) else {
-                throw BuildError.library(operation: "find the data of \(item.displayPath)", code: SQFS_ERROR_INTERNAL.rawValue)
+                throw BuildError.library(
+                    operation: "find the data of \(item.displayPath)", code: SQFS_ERROR_INTERNAL.rawValue)
             }
             let size = header + Int(source.pointee.payload_bytes_available)
             inode = calloc(1, size)!.bindMemory(to: sqfs_inode_generic_t.self, capacity: 1)

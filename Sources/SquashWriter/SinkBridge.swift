@@ -83,7 +83,8 @@ final class SinkBridge: @unchecked Sendable {
         let context = Unmanaged.passRetained(self).toOpaque()
         let callbacks = sqb_file_callbacks(
             read_at: { context, offset, _, size in
-                Unmanaged<SinkBridge>.fromOpaque(context!).takeUnretainedValue().refuse("read \(size) bytes at \(offset) of")
+                Unmanaged<SinkBridge>.fromOpaque(context!).takeUnretainedValue().refuse(
+                    "read \(size) bytes at \(offset) of")
             },
             write_at: { context, offset, buffer, size in
                 Unmanaged<SinkBridge>.fromOpaque(context!).takeUnretainedValue()

@@ -136,7 +136,9 @@ struct TreeWalker {
             }
             let name = withUnsafePointer(to: &entry.pointee.d_name) { pointer in
                 pointer.withMemoryRebound(to: UInt8.self, capacity: 256) { bytes in
-                    Array(UnsafeBufferPointer(start: bytes, count: strlen(UnsafeRawPointer(bytes).assumingMemoryBound(to: CChar.self))))
+                    Array(
+                        UnsafeBufferPointer(
+                            start: bytes, count: strlen(UnsafeRawPointer(bytes).assumingMemoryBound(to: CChar.self))))
                 }
             }
             if name == [UInt8(ascii: ".")] || name == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
@@ -195,7 +197,9 @@ struct TreeWalker {
     private func readLink(_ path: [UInt8]) throws -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = withCPath(path) { cPath in
-            buffer.withUnsafeMutableBytes { readlink(cPath, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+            buffer.withUnsafeMutableBytes {
+                readlink(cPath, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count)
+            }
         }
         guard count >= 0 else {
             throw BuildError.unreadable(
@@ -231,7 +235,9 @@ struct TreeWalker {
             if size == 0 { return [] }
             names = [UInt8](repeating: 0, count: size)
             let got = withCPath(path) { cPath in
-                names.withUnsafeMutableBytes { llistxattr(cPath, $0.baseAddress!.assumingMemoryBound(to: CChar.self), size) }
+                names.withUnsafeMutableBytes {
+                    llistxattr(cPath, $0.baseAddress!.assumingMemoryBound(to: CChar.self), size)
+                }
             }
             if got < 0 && errno == ERANGE { continue }
             if got < 0 {
@@ -245,7 +251,9 @@ struct TreeWalker {
         var result: [(key: [UInt8], value: [UInt8])] = []
         for key in names.split(separator: 0).map(Array.init) {
             guard TreeWalker.storablePrefixes.contains(where: { key.starts(with: $0) }) else {
-                warn(.xattrDropped, path, "xattr \(String(decoding: key, as: UTF8.self)) can't be stored in squashfs", &tree)
+                warn(
+                    .xattrDropped, path, "xattr \(String(decoding: key, as: UTF8.self)) can't be stored in squashfs",
+                    &tree)
                 continue
             }
             guard let value = try readXattr(path, key) else { continue }
@@ -263,7 +271,8 @@ struct TreeWalker {
                 if errno == ENODATA { return nil }
                 throw BuildError.unreadable(
                     path: String(decoding: path, as: UTF8.self),
-                    reason: "reading xattr \(String(decoding: key, as: UTF8.self)): \(String(cString: strerror(errno)))")
+                    reason: "reading xattr \(String(decoding: key, as: UTF8.self)): \(String(cString: strerror(errno)))"
+                )
             }
             var value = [UInt8](repeating: 0, count: size)
             let got = withCPath(path) { cPath in
