@@ -17,6 +17,17 @@ public struct BackupCreator: Sendable {
         self.environment = environment
     }
 
+    /// Backs up `dir` into the store `selection` names; the directory is checked before the store is
+    /// opened, so a missing directory is reported as such whatever the store configuration.
+    public static func create(
+        dir: String, options: BackupOptions, store selection: StoreSelection,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> CreateReport {
+        _ = try checkedDirectory(dir)
+        let catalog = try BackupCatalog.open(selection, environment: environment)
+        return try BackupCreator(catalog: catalog, environment: environment).create(dir: dir, options: options)
+    }
+
     /// Backs up `dir` and returns the stored record.
     public func create(dir: String, options: BackupOptions) throws -> CreateReport {
         let started = Date()

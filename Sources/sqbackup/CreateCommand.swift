@@ -103,7 +103,7 @@ struct CreateCommand: ParsableCommand {
                     report = try BackupCreator.buildImage(
                         dir: dir, output: CommandSupport.absolute(output), options: options)
                 } else {
-                    report = try BackupCreator(catalog: storeFlags.catalog()).create(dir: dir, options: options)
+                    report = try BackupCreator.create(dir: dir, options: options, store: storeFlags.selection)
                 }
             } catch {
                 progressLine?.clear()

@@ -65,6 +65,23 @@ struct CreateCommandTests {
         #expect(!created.stderr.contains(pool.secretAccessKey))
     }
 
+    @Test("a progress line on a terminal only")
+    func progressOnTerminal() throws {
+        try #require(Shell.has("script"))
+        let work = try TemporaryDirectory("cli-progress")
+        defer { work.remove() }
+        let source = try CreateFixture.incompressibleTree(in: work, megabytes: 12)
+        let command = [SQBackupBinary.path, "create", source, "--store", "file://\(work.child("store"))"]
+            .map { "'\($0)'" }.joined(separator: " ")
+        // `script` gives the command a pseudo-terminal; its transcript holds what the terminal showed.
+        let transcript = work.child("transcript")
+        let result = try Shell.run(["script", "-q", "-e", "-c", command, transcript])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let shown = (try? String(contentsOfFile: transcript, encoding: .utf8)) ?? ""
+        #expect(shown.contains("files ") && shown.contains("uploaded"), "\(shown)")
+        #expect(shown.contains("backup "))
+    }
+
     @Test("bad input: missing directory, unknown compressor, bad --meta")
     func badInput() throws {
         let work = try TemporaryDirectory("cli-create-bad")
@@ -73,6 +90,10 @@ struct CreateCommandTests {
         let missing = try SQBackupBinary.run(["create", work.child("nope")] + storeArguments)
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("BACKUP_CREATE_FAILED") && missing.stderr.contains("directory not found"))
+        // Checked before the store: even without any store configuration.
+        let noStore = try SQBackupBinary.run(
+            ["create", work.child("nope")], environment: ["BACKUP_BUCKET_NAME": "b", "SQBACKUP_STORE": ""])
+        #expect(noStore.status == 1 && noStore.stderr.contains("directory not found"), "\(noStore.stderr)")
         let compressor = try SQBackupBinary.run(["create", work.path, "--compressor", "lzo"] + storeArguments)
         #expect(compressor.status == 1 && compressor.stderr.contains("INVALID_BACKUP_CONFIG"))
         #expect(try SQBackupBinary.run(["create", work.path, "--meta", "novalue"] + storeArguments).status != 0)
@@ -107,8 +128,8 @@ struct CreateCommandTests {
         #expect(!listing.contains("skip.tmp"))
     }
 
-    @Test("SIGTERM during the upload: exit non-zero, nothing listed, no upload in progress")
-    func sigtermDuringUpload() throws {
+    @Test("SIGTERM or SIGINT during the upload: exit non-zero, nothing left", arguments: [SIGTERM, SIGINT])
+    func signalDuringUpload(signalNumber: Int32) throws {
         let work = try TemporaryDirectory("cli-sigterm")
         defer { work.remove() }
         let source = try CreateFixture.incompressibleTree(in: work, megabytes: 24)
@@ -140,11 +161,12 @@ struct CreateCommandTests {
             usleep(50_000)
         }
         #expect(uploading, "the create never started a multipart upload")
-        kill(process.processIdentifier, SIGTERM)
+        kill(process.processIdentifier, signalNumber)
         process.waitUntilExit()
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus != 0)
-        #expect(stderr.contains("BACKUP_CREATE_FAILED") && stderr.contains("SIGTERM"), "\(stderr)")
+        let name = signalNumber == SIGTERM ? "SIGTERM" : "SIGINT"
+        #expect(stderr.contains("BACKUP_CREATE_FAILED") && stderr.contains("interrupted by \(name)"), "\(stderr)")
         try CreateFixture.expectNothingLeft(direct)
     }
 }
