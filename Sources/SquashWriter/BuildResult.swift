@@ -30,6 +30,8 @@ public struct BuildResult: Sendable {
     public var modificationTime: UInt32 = 0
     /// Everything the build worked around.
     public var warnings: [BuildWarning] = []
+    /// Where the time went.
+    public var timings = BuildTimings()
 }
 
 extension String {

@@ -31,7 +31,17 @@ public struct ImageBuilder: Sendable {
             phase: .scanning, filesTotal: 0, filesDone: 0, bytesTotal: 0, bytesRead: 0, imageBytesWritten: 0)
         options.progress?(progress)
 
+        let clock = ContinuousClock()
+        var timings = BuildTimings()
+        var phaseStart = clock.now
+        func endPhase() -> Double {
+            let now = clock.now
+            defer { phaseStart = now }
+            let elapsed = now - phaseStart
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        }
         var tree = try TreeWalker(options: options, report: warn).scan(root: directory)
+        timings.scan = endPhase()
         if tree.ownerIDs.count > 65536 {
             throw BuildError.tooManyIDs(count: tree.ownerIDs.count, path: directory)
         }
@@ -55,6 +65,7 @@ public struct ImageBuilder: Sendable {
                 options.progress?(progress)
             }
         }
+        timings.data = endPhase()
         progress.phase = .writingMetadata
         progress.filesDone = data.filesDone
         progress.bytesRead = data.bytesRead
@@ -97,7 +108,9 @@ public struct ImageBuilder: Sendable {
         if padding > 0 {
             try [UInt8](repeating: 0, count: padding).withUnsafeBytes { try bridge.append($0) }
         }
+        timings.metadata = endPhase()
         let digest = try sink.finish(header: header)
+        timings.finish = endPhase()
 
         var result = BuildResult(imageSize: bridge.size, sha256: Array(digest))
         result.files = tables.counts[.file] ?? 0
@@ -115,6 +128,7 @@ public struct ImageBuilder: Sendable {
         result.dedupBytes = data.dedupBytes
         result.modificationTime = tree.newestMtime
         result.warnings = warnings.withLock { $0 }
+        result.timings = timings
         progress.phase = .finished
         progress.imageBytesWritten = bridge.size
         options.progress?(progress)

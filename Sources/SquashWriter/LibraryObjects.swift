@@ -77,8 +77,9 @@ final class LibraryObjects {
         objects.append(UnsafeMutableRawPointer(blockWriter))
         fragmentTable = try made(sqfs_frag_table_create(0), "create the fragment table")
         objects.append(UnsafeMutableRawPointer(fragmentTable))
-        // One worker compresses inline; more run beside this thread, which reads files.
-        let backlog = max(16, options.threads * 8)
+        // Blocks in flight: enough that the reading thread rarely waits on the workers, capped at
+        // about 64 MiB of block buffers for large block sizes.
+        let backlog = max(8, min(options.threads * 32, (64 << 20) / options.blockSize))
         processor = try made(
             sqfs_block_processor_create(
                 options.blockSize, compressor, UInt32(options.threads), backlog, blockWriter, fragmentTable),

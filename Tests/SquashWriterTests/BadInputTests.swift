@@ -249,4 +249,48 @@ import Testing
             try ImageBuilder(options: options).build(directory: "/", into: MemoryImageSink())
         }
     }
+
+    /// Names are bytes: one that isn't UTF-8 must come back unchanged.
+    @Test func nonUTF8NamesRoundTrip() throws {
+        let work = try TemporaryDirectory("writer-bytes")
+        defer { work.remove() }
+        let source = try makeSource(work)
+        let name: [UInt8] = [0x6C, 0xFF, 0xFE, 0x2E, 0x62, 0x69, 0x6E]  // "l\xff\xfe.bin"
+        let path = Array(source.utf8) + [UInt8(ascii: "/")] + name + [0]
+        let fd = path.withUnsafeBufferPointer {
+            $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY, 0o600) }
+        }
+        #expect(Glibc.write(fd, "raw", 3) == 3)
+        close(fd)
+        let image = work.child("img")
+        try Fixtures.build(source, to: image)
+        let extracted = work.child("out")
+        try Shell.check(["unsquashfs", "-no-progress", "-d", extracted, image])
+        let listing = try Shell.check([
+            "python3", "-c",
+            "import os,sys; print([(n.hex(), open(os.path.join(sys.argv[1].encode(), n),'rb').read()) "
+                + "for n in os.listdir(sys.argv[1].encode())])", extracted,
+        ])
+        #expect(listing.trimmingCharacters(in: .whitespacesAndNewlines) == "[('6cfffe2e62696e', b'raw')]")
+    }
+
+    @Test func progressReachesTheEnd() throws {
+        let work = try TemporaryDirectory("writer-progress")
+        defer { work.remove() }
+        let source = try makeSource(work)
+        for index in 0..<200 { try write([UInt8](repeating: UInt8(index), count: index * 100), source + "/f\(index)") }
+        let reports = Mutex<[BuildProgress]>([])
+        var options = BuildOptions()
+        options.progress = { progress in reports.withLock { $0.append(progress) } }
+        let sink = MemoryImageSink()
+        let result = try ImageBuilder(options: options).build(directory: source, into: sink)
+        let seen = reports.withLock { $0 }
+        #expect(seen.first?.phase == .scanning)
+        #expect(seen.contains { $0.phase == .writingData && $0.filesDone > 0 && $0.filesDone < 200 })
+        let last = try #require(seen.last)
+        #expect(last.phase == .finished)
+        #expect(last.filesDone == 200 && last.filesTotal == 200)
+        #expect(last.bytesRead == last.bytesTotal)
+        #expect(last.imageBytesWritten == result.imageSize && sink.bytesWritten == result.imageSize)
+    }
 }
