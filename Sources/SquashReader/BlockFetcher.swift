@@ -2,6 +2,10 @@ import Dispatch
 import Storage
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Where one block of file data lives and how big it is once decompressed.
 struct BlockReference: Sendable {
     /// On-disk offset; also the cache key (data and fragment blocks never share an offset).
@@ -39,11 +43,19 @@ final class BlockFetcher: Sendable {
     /// Background fetches in flight at once; readahead must not starve on-demand reads.
     private let prefetchSlots = DispatchSemaphore(value: 4)
     private let prefetchQueue = DispatchQueue(label: "sqbackup.prefetch", attributes: .concurrent)
+    /// Compressed blocks persisted across mounts; nil when the mount has no disk cache.
+    private let diskCache: DiskBlockCache?
+    /// Disk writes happen off the read path.
+    private let diskWrites = DispatchQueue(label: "sqbackup.disk-cache-writes", qos: .utility)
+    /// Reads waiting on the network right now; hydration yields to them.
+    private let onDemandFetches = Atomic<Int>(0)
 
     init(
         source: any RangeSource, imageName: String, blockSize: Int, cache: BlockCache,
-        decompressors: DecompressorPool, statistics: ReaderStatistics, maxRequestBytes: Int = 8 << 20
+        decompressors: DecompressorPool, statistics: ReaderStatistics, maxRequestBytes: Int = 8 << 20,
+        diskCache: DiskBlockCache? = nil
     ) {
+        self.diskCache = diskCache
         self.source = source
         self.imageName = imageName
         self.blockSize = blockSize
@@ -80,6 +92,8 @@ final class BlockFetcher: Sendable {
         }
         if !toFetch.isEmpty {
             statistics.cacheMisses.add(toFetch.count, ordering: .relaxed)
+            onDemandFetches.add(1, ordering: .relaxed)
+            defer { onDemandFetches.subtract(1, ordering: .relaxed) }
             do {
                 try fetch(toFetch.map { ($0.reference, $0.pending) })
             } catch {
@@ -123,6 +137,54 @@ final class BlockFetcher: Sendable {
         }
     }
 
+    /// Waits until blocks fetched so far are written to the disk cache.
+    func flushDiskWrites() { diskWrites.sync {} }
+
+    /// Copies every block in `references` that the disk cache lacks into it, in large merged
+    /// requests, `concurrency` at a time, pausing while on-demand reads wait on the network.
+    /// Returns the bytes fetched.
+    func hydrate(_ references: [BlockReference], concurrency: Int, isCancelled: () -> Bool) throws -> Int {
+        guard let diskCache else { return 0 }
+        var runs = [(range: ByteRange, members: [BlockReference])]()
+        for reference in references.sorted(by: { $0.offset < $1.offset }) where !reference.isSparse {
+            if let last = runs.last?.members.last, last.offset == reference.offset { continue }
+            // Presence is enough here; a damaged entry is caught and refetched when it is read.
+            if access(diskCache.path(offset: reference.offset, length: reference.storedSize), F_OK) == 0 { continue }
+            if let last = runs.last, last.range.end == reference.offset,
+                last.range.length + reference.storedSize <= maxRequestBytes
+            {
+                runs[runs.count - 1].range.length += reference.storedSize
+                runs[runs.count - 1].members.append(reference)
+            } else {
+                runs.append((ByteRange(offset: reference.offset, length: reference.storedSize), [reference]))
+            }
+        }
+        var fetched = 0
+        var next = 0
+        while next < runs.count {
+            if isCancelled() { break }
+            while onDemandFetches.load(ordering: .relaxed) > 0 && !isCancelled() { usleep(2_000) }
+            let batch = runs[next..<min(runs.count, next + max(concurrency, 1))]
+            next += batch.count
+            statistics.rangeRequests.add(batch.count, ordering: .relaxed)
+            let payloads: [[UInt8]]
+            do {
+                payloads = try source.read(ranges: batch.map(\.range))
+            } catch let error as StorageError {
+                throw ImageError.storage(error)
+            }
+            for (run, payload) in zip(batch, payloads) {
+                fetched += payload.count
+                statistics.bytesFetched.add(payload.count, ordering: .relaxed)
+                for member in run.members {
+                    let start = Int(member.offset - run.range.offset)
+                    diskCache.put(offset: member.offset, bytes: Array(payload[start..<start + member.storedSize]))
+                }
+            }
+        }
+        return fetched
+    }
+
     private func publish(_ item: Item, _ result: Result<[UInt8], any Error>) {
         if case .success(let bytes) = result { cache.insert(item.reference.offset, bytes) }
         item.pending.result = result
@@ -135,8 +197,19 @@ final class BlockFetcher: Sendable {
     /// Fetches, decompresses, caches and publishes `items`; throws only for fetch failures,
     /// while a corrupt block fails just that block.
     private func fetch(_ items: [Item]) throws {
+        var missing = [Item]()
+        for item in items {
+            if let stored = diskCache?.get(offset: item.reference.offset, length: item.reference.storedSize) {
+                statistics.diskCacheHits.add(1, ordering: .relaxed)
+                let result = stored.withUnsafeBytes { decode($0, item.reference) }
+                publish(item, result)
+            } else {
+                missing.append(item)
+            }
+        }
+        guard !missing.isEmpty else { return }
         var runs = [(range: ByteRange, members: [Item])]()
-        for item in items.sorted(by: { $0.reference.offset < $1.reference.offset }) {
+        for item in missing.sorted(by: { $0.reference.offset < $1.reference.offset }) {
             let size = item.reference.storedSize
             if let last = runs.last, last.range.end == item.reference.offset,
                 last.range.length + size <= maxRequestBytes
@@ -168,6 +241,11 @@ final class BlockFetcher: Sendable {
                 let start = Int(member.reference.offset - run.range.offset)
                 let result = payload.withUnsafeBytes { raw in
                     decode(UnsafeRawBufferPointer(rebasing: raw[start..<start + member.reference.storedSize]), member.reference)
+                }
+                if case .success = result, let diskCache {
+                    let bytes = Array(payload[start..<start + member.reference.storedSize])
+                    let offset = member.reference.offset
+                    diskWrites.async { diskCache.put(offset: offset, bytes: bytes) }
                 }
                 publish(member, result)
             }

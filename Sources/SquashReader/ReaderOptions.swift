@@ -8,6 +8,8 @@ public struct ReaderOptions: Sendable {
     public var readaheadInitial = 1 << 20
     /// ...and doubles on each sequential read up to this; 0 disables readahead.
     public var readaheadMaximum = 64 << 20
+    /// Compressed blocks kept on disk across mounts; nil for none.
+    public var diskCache: DiskBlockCache?
     /// How much of the image head to read at open (superblock, compressor options).
     public var headBytes = 128 << 10
 

@@ -9,6 +9,7 @@ public final class ReaderStatistics: Sendable {
     let corruptBlocks = Atomic<Int>(0)
     let prefetchedBlocks = Atomic<Int>(0)
     let requestsInFlight = Atomic<Int>(0)
+    let diskCacheHits = Atomic<Int>(0)
     /// Request latency histogram: bucket i counts requests that took < 2^i * 100 µs.
     private let latencyBuckets = Mutex([Int](repeating: 0, count: 24))
 
@@ -46,6 +47,7 @@ public final class ReaderStatistics: Sendable {
         public var corruptBlocks: Int
         public var prefetchedBlocks: Int
         public var requestsInFlight: Int
+        public var diskCacheHits: Int
     }
 
     public var snapshot: Snapshot {
@@ -54,6 +56,7 @@ public final class ReaderStatistics: Sendable {
             rangeRequests: rangeRequests.load(ordering: .relaxed), bytesFetched: bytesFetched.load(ordering: .relaxed),
             corruptBlocks: corruptBlocks.load(ordering: .relaxed),
             prefetchedBlocks: prefetchedBlocks.load(ordering: .relaxed),
-            requestsInFlight: requestsInFlight.load(ordering: .relaxed))
+            requestsInFlight: requestsInFlight.load(ordering: .relaxed),
+            diskCacheHits: diskCacheHits.load(ordering: .relaxed))
     }
 }

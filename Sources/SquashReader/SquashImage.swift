@@ -79,7 +79,7 @@ public final class SquashImage: Sendable {
         fetcher = BlockFetcher(
             source: source, imageName: name, blockSize: Int(sb.block_size),
             cache: BlockCache(capacityBytes: options.cacheBytes), decompressors: pool, statistics: statistics,
-            maxRequestBytes: options.maxRequestBytes)
+            maxRequestBytes: options.maxRequestBytes, diskCache: options.diskCache)
     }
 
     private static func validate(_ sb: sqfs_super_t, sourceSize: UInt64, name: String) throws {
@@ -296,9 +296,70 @@ public final class SquashImage: Sendable {
         fetcher.prefetch(references)
     }
 
+    /// Copies the whole image's data into the disk cache (every block once, in image order), so
+    /// that later reads need no network; yields to on-demand reads. Returns the bytes fetched.
+    @discardableResult
+    public func hydrate(concurrency: Int = 4, isCancelled: () -> Bool = { false }) throws -> Int {
+        var references = [BlockReference]()
+        references.reserveCapacity(index.blockOffsets.count + index.fragments.count)
+        for (offset, word) in zip(index.blockOffsets, index.blockWords) {
+            references.append(BlockReference(offset: offset, word: word, expectedSize: nil))
+        }
+        for fragment in index.fragments {
+            references.append(BlockReference(offset: fragment.start, word: fragment.word, expectedSize: nil))
+        }
+        return try fetcher.hydrate(references, concurrency: concurrency, isCancelled: isCancelled)
+    }
+
+    /// Waits until fetched blocks are persisted in the disk cache (before unmount, and in tests).
+    public func flushDiskCache() { fetcher.flushDiskWrites() }
+
     /// A reader for one open file that detects sequential access and reads ahead.
     public func openFile(_ id: NodeID) -> FileReader {
         FileReader(image: self, id: id, initialWindow: readahead.initial, maxWindow: readahead.maximum)
+    }
+
+    /// The layout of regular file `id` as runs of stored data and sparse holes, in file order, so a
+    /// restore can keep holes sparse; empty for other entries and empty files.
+    public func dataRanges(of id: NodeID) -> [FileDataRange] {
+        guard id >= 1, Int(id) <= index.nodes.count else { return [] }
+        let node = index.nodes[Int(id) - 1]
+        guard node.mode & UInt32(S_IFMT) == UInt32(S_IFREG), node.size > 0 else { return [] }
+        let blockSize = UInt64(info.blockSize)
+        let layout = index.files[Int(node.payload)]
+        var ranges = [FileDataRange]()
+        func append(_ offset: UInt64, _ length: UInt64, hole: Bool) {
+            if let last = ranges.last, last.isHole == hole, last.offset + last.length == offset {
+                ranges[ranges.count - 1].length += length
+            } else {
+                ranges.append(FileDataRange(offset: offset, length: length, isHole: hole))
+            }
+        }
+        for block in 0..<UInt64(layout.blockCount) {
+            let start = block * blockSize
+            guard start < node.size else { break }
+            let word = index.blockWords[Int(layout.firstBlock) + Int(block)]
+            append(start, min(blockSize, node.size - start), hole: BlockWord.storedSize(word) == 0)
+        }
+        let covered = UInt64(layout.blockCount) * blockSize
+        if covered < node.size { append(covered, node.size - covered, hole: false) }
+        return ranges
+    }
+
+    /// Where the data of regular file `id` starts in the image (its first stored block, else its
+    /// tail fragment); nil when it stores none. Sorting files by it turns a restore into a
+    /// sequential scan of the image.
+    public func dataStart(of id: NodeID) -> UInt64? {
+        guard id >= 1, Int(id) <= index.nodes.count else { return nil }
+        let node = index.nodes[Int(id) - 1]
+        guard node.mode & UInt32(S_IFMT) == UInt32(S_IFREG), node.size > 0 else { return nil }
+        let layout = index.files[Int(node.payload)]
+        for block in 0..<Int(layout.blockCount) {
+            let slot = Int(layout.firstBlock) + block
+            if BlockWord.storedSize(index.blockWords[slot]) > 0 { return index.blockOffsets[slot] }
+        }
+        guard layout.fragmentIndex != UInt32.max, Int(layout.fragmentIndex) < index.fragments.count else { return nil }
+        return index.fragments[Int(layout.fragmentIndex)].start
     }
 
     private func reference(block: UInt64, layout: ImageIndex.FileLayout, fileSize: UInt64) -> BlockReference {
