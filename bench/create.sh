@@ -9,7 +9,7 @@
 #   mksquashfs TREE IMG -comp zstd -Xcompression-level L -b B -processors 2 -noappend
 # and prints the medians and the ratios ours/mksquashfs (target: time ≤ 1.0×, size ≤ 1.02×).
 #
-# SQBACKUP_BIN overrides the sqbackup binary (default: swift build -c release, then .build/release/sqbackup).
+# SQBACKUP_BIN overrides the sqbackup binary (default: a release build in .build-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 level=${1:-3}
@@ -26,8 +26,8 @@ fi
 tar cf - "$tree" > /dev/null
 
 if [ -z "${SQBACKUP_BIN:-}" ]; then
-    swift build -c release --product sqbackup >&2
-    SQBACKUP_BIN=.build/release/sqbackup
+    swift build -c release --scratch-path .build-bench --product sqbackup >&2
+    SQBACKUP_BIN=.build-bench/release/sqbackup
 fi
 
 seconds() { date +%s.%N; }

@@ -102,6 +102,21 @@ import Testing
         #expect(TreeComparison.xattrs(mountPoint + "/text") == ["user.on-a-dir": Array("dir".utf8)])
     }
 
+    /// The kernel's own squashfs driver (loop mount, as root): every entry type, xattrs and hard links.
+    @Test func kernelMountServesTheSameTree() throws {
+        let source = try Fixtures.standardSource()
+        let work = try TemporaryDirectory("writer-kernel")
+        defer { work.remove() }
+        let image = work.child("ours.sqfs")
+        try Fixtures.build(source, to: image) { $0.compressor = .xz }
+        let mountPoint = work.child("mnt")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        try Shell.check(["mount", "-t", "squashfs", "-o", "loop,ro", image, mountPoint])
+        defer { _ = try? Shell.run(["umount", mountPoint]) }
+        let problems = TreeComparison().differences(expected: source, actual: mountPoint)
+        #expect(problems.isEmpty, "\(problems.prefix(20).joined(separator: "\n"))")
+    }
+
     /// Incompressible data and metadata: LZ4 must store such blocks raw or unsquashfs rejects the image.
     @Test func lz4WithIncompressibleDataPassesUnsquashfs() throws {
         let work = try TemporaryDirectory("writer-lz4")
