@@ -64,14 +64,15 @@ public struct BackupCreator: Sendable {
         do {
             result = try ImageBuilder(options: build).build(directory: directory, into: sink)
         } catch {
-            sink.abort()
+            let leftovers = sink.abort()
             if let reason = options.cancellation.cancelReason {
-                throw BackupError(.createFailed, "\(reason); the partial upload was removed, nothing was stored")
+                throw Self.cancelled(reason, leftovers: leftovers)
             }
             if let failure = sink.failure {
-                throw Self.storeFailure(failure, remote: remote, doing: "uploading the image")
+                throw Self.withLeftovers(
+                    Self.storeFailure(failure, remote: remote, doing: "uploading the image"), leftovers)
             }
-            throw Self.buildFailure(error)
+            throw Self.withLeftovers(Self.buildFailure(error), leftovers)
         }
 
         var meta = BackupMetadata(
@@ -90,11 +91,11 @@ public struct BackupCreator: Sendable {
             try store.put(BackupID.metaKey(id), bytes: Array(json), contentType: "application/json")
         } catch {
             try? store.delete(BackupID.metaKey(id))
-            sink.abort()
+            let leftovers = sink.abort()
             if let reason = options.cancellation.cancelReason {
-                throw BackupError(.createFailed, "\(reason); the partial upload was removed, nothing was stored")
+                throw Self.cancelled(reason, leftovers: leftovers)
             }
-            throw Self.storeFailure(error, remote: remote, doing: "writing meta.json")
+            throw Self.withLeftovers(Self.storeFailure(error, remote: remote, doing: "writing meta.json"), leftovers)
         }
         return CreateReport(
             backup: meta, imagePath: nil, imageSize: result.imageSize, sha256: result.sha256Hex, files: result.files,
@@ -188,6 +189,22 @@ public struct BackupCreator: Sendable {
         guard build.threads >= 1, build.threads <= 1024 else {
             throw BuildError.invalidOptions("threads must be between 1 and 1024, not \(build.threads)")
         }
+    }
+
+    static func cancelled(_ reason: String, leftovers: String?) -> BackupError {
+        guard leftovers != nil else {
+            return BackupError(.createFailed, "\(reason); the partial upload was removed, nothing was stored")
+        }
+        return withLeftovers(BackupError(.createFailed, "\(reason); nothing was stored"), leftovers)
+    }
+
+    /// Says what a failed create could not clean up, and how it will go away.
+    static func withLeftovers(_ error: BackupError, _ leftovers: String?) -> BackupError {
+        guard let leftovers else { return error }
+        return BackupError(
+            error.code,
+            error.message + "; cleanup incomplete: \(leftovers) (`sqbackup prune` removes it once it is older "
+                + "than --uploads-older-than)")
     }
 
     static func buildFailure(_ error: any Error) -> BackupError {

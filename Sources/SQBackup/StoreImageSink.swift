@@ -103,10 +103,30 @@ final class StoreImageSink: ImageSink, @unchecked Sendable {
     }
 
     /// Removes whatever was uploaded: aborts the multipart upload and deletes the object if it was stored.
-    func abort() {
+    /// Returns what could not be removed (the store's own retries already ran), or nil.
+    @discardableResult
+    func abort() -> String? {
         uploader?.drain()
-        if let uploadId { try? store.abortMultipartUpload(key, uploadId: uploadId) }
-        if storedObject || uploadId != nil { try? store.delete(key) }
+        var leftovers: [String] = []
+        if let uploadId {
+            do {
+                try store.abortMultipartUpload(key, uploadId: uploadId)
+                self.uploadId = nil
+            } catch StorageError.notFound {
+                self.uploadId = nil
+            } catch {
+                leftovers.append("the multipart upload of \(key) could not be aborted (\(error))")
+            }
+        }
+        if storedObject {
+            do {
+                try store.delete(key)
+                storedObject = false
+            } catch {
+                leftovers.append("\(key) could not be deleted (\(error))")
+            }
+        }
+        return leftovers.isEmpty ? nil : leftovers.joined(separator: "; ")
     }
 
     private func complete(header: [UInt8]) throws -> SHA256.Digest {

@@ -118,6 +118,20 @@ struct CatalogCommandTests {
         #expect(try SQBackupBinary.run(["unmount", mountpoint]).status == 0)
         #expect(!isMounted(mountpoint))
 
+        // A backup written by the vendor's SDK: only its six fields in meta.json.
+        let vendorID = BackupID.generate()
+        let imageBytes = Array(try Data(contentsOf: URL(fileURLWithPath: image)))
+        try fixture.store.put("backups/\(vendorID)/data.sqsh", bytes: imageBytes)
+        try fixture.store.put(
+            "backups/\(vendorID)/meta.json",
+            bytes: Array(
+                #"{"id":"\#(vendorID)","dir":"/workspace","name":"vendor","sizeBytes":\#(imageBytes.count),"ttl":604800,"createdAt":"\#(BackupJSON.format(Date()))"}"#
+                    .utf8))
+        let vendorMount = try fixture.run(["mount", vendorID, mountpoint])
+        #expect(vendorMount.status == 0, "\(vendorMount.stderr)")
+        #expect(comparison.differences(expected: source, actual: mountpoint).isEmpty)
+        #expect(try SQBackupBinary.run(["unmount", mountpoint]).status == 0)
+
         let expired = try fixture.seed(image: image, createdAt: Date().addingTimeInterval(-7200), ttl: 3600)
         let refused = try fixture.run(["mount", expired.id, mountpoint])
         #expect(refused.status == 1)
