@@ -178,7 +178,12 @@ public struct BackupCatalog: Sendable {
     }
 
     private func catalogObjects() throws -> (all: [ObjectInfo], metaIDs: [String]) {
-        let objects = try store.listAll(prefix: "backups/", pageSize: pageSize)
+        let objects: [ObjectInfo]
+        do {
+            objects = try store.listAll(prefix: "backups/", pageSize: pageSize)
+        } catch StorageError.notFound {
+            throw Self.bucketNotFound(store)
+        }
         let ids = objects.compactMap { object -> String? in
             guard object.key.hasSuffix("/meta.json"), let id = Self.backupID(of: object.key),
                 object.key == BackupID.metaKey(id)
@@ -204,6 +209,12 @@ public struct BackupCatalog: Sendable {
             return nil
         }
         return try BackupMetadata.decode(bytes, backup: id)
+    }
+
+    /// A listing that finds no bucket at all is a configuration mistake, not a missing backup.
+    static func bucketNotFound(_ store: any ObjectStore) -> BackupError {
+        BackupError(
+            .invalidConfig, "\(store.displayName): bucket not found; check BACKUP_BUCKET_NAME (or --bucket, --store)")
     }
 
     private func notFound(_ id: String) -> BackupError {

@@ -38,6 +38,8 @@ public struct BackupCreator: Sendable {
         do {
             // Fail on credentials or an unknown bucket before spending minutes on the build.
             _ = try store.list(prefix: "backups/", continuationToken: nil, maxKeys: 1)
+        } catch StorageError.notFound {
+            throw BackupCatalog.bucketNotFound(store)
         } catch {
             throw Self.storeFailure(error, remote: remote, doing: "listing the bucket")
         }

@@ -198,6 +198,15 @@ struct CatalogCommandTests {
         #expect(missing.stderr.contains("INVALID_BACKUP_CONFIG") && missing.stderr.contains("R2_SECRET_ACCESS_KEY"))
         #expect(!missing.stderr.contains(pool.secretAccessKey))
 
+        let noBucket = try SQBackupBinary.run(["list"], environment: pool.environment(bucket: "no-such-bucket"))
+        #expect(noBucket.status == 1)
+        #expect(noBucket.stderr.contains("INVALID_BACKUP_CONFIG") && noBucket.stderr.contains("bucket not found"))
+        let work = try TemporaryDirectory("no-bucket")
+        defer { work.remove() }
+        let createNoBucket = try SQBackupBinary.run(
+            ["create", work.path], environment: pool.environment(bucket: "no-such-bucket"))
+        #expect(createNoBucket.status == 1 && createNoBucket.stderr.contains("bucket not found"))
+
         let badURL = try SQBackupBinary.run(["list", "--store", "ftp://x"], environment: [:])
         #expect(badURL.status == 1 && badURL.stderr.contains("INVALID_BACKUP_CONFIG"))
     }
