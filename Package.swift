@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "Restore",
             dependencies: [
-                "SquashReader", "Storage",
+                "SquashReader", "Storage", "CShims",
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
@@ -93,6 +93,7 @@ let package = Package(
         .testTarget(
             name: "SquashWriterTests", dependencies: ["SquashWriter", "SquashReader", "Storage", "TestSupport"]),
         .testTarget(name: "MountFSTests", dependencies: ["MountFS", "SquashReader", "Storage", "TestSupport"]),
+        .testTarget(name: "RestoreTests", dependencies: ["Restore", "SquashReader", "Storage", "CShims", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "SQBackupTests", dependencies: ["SQBackup", "Storage", "RemoteStorage", "TestSupport"]),
     ]

@@ -1,0 +1,22 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// How a restore treats what is already in the target and what the untrusted image asks for.
+public struct RestoreOptions: Sendable {
+    /// Keep entries the snapshot does not have instead of removing them.
+    public var keepExtra = false
+    /// Create device nodes; only possible as root, so by default only then (else skipped and reported).
+    public var allowDevices = getuid() == 0
+    /// Give entries the snapshot's owners; only root can, so by default only then.
+    public var preserveOwners = getuid() == 0
+    /// Keep setuid/setgid bits on files and `security.capability` xattrs. Off by default: an image
+    /// from a store is untrusted input and must not hand out privileges; honoured only as root.
+    public var preserveSetuid = false
+    /// Files written at once; each streams its own blocks, so together they scan the image in order.
+    public var workers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Bytes asked of the image per read while copying a file.
+    public var chunkBytes = 1 << 20
+
+    public init() {}
+}

@@ -1,0 +1,33 @@
+/// What a restore did: the spec's `{dir, filesRestored}` plus counts, bytes and time.
+public struct RestoreResult: Sendable, Codable, Equatable {
+    /// The directory that now holds the snapshot.
+    public var dir: String
+    /// Entries written: files, symlinks, links, special files and created directories.
+    public var filesRestored: Int
+    /// Non-directory entries that already matched and were left alone (their data never read).
+    public var filesUnchanged: Int
+    /// Entries removed because the snapshot does not have them.
+    public var filesRemoved: Int
+    /// File data written (holes excluded).
+    public var bytesWritten: UInt64
+    /// Bytes read from the image source, metadata included.
+    public var bytesFetched: Int
+    /// Wall time in seconds.
+    public var duration: Double
+    /// Entries of the image that were skipped or changed for safety, one line each.
+    public var rejected: [String]
+
+    public init(
+        dir: String, filesRestored: Int, filesUnchanged: Int, filesRemoved: Int, bytesWritten: UInt64,
+        bytesFetched: Int, duration: Double, rejected: [String]
+    ) {
+        self.dir = dir
+        self.filesRestored = filesRestored
+        self.filesUnchanged = filesUnchanged
+        self.filesRemoved = filesRemoved
+        self.bytesWritten = bytesWritten
+        self.bytesFetched = bytesFetched
+        self.duration = duration
+        self.rejected = rejected
+    }
+}

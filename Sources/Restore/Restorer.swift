@@ -1,0 +1,109 @@
+import Foundation
+import Logging
+import SquashReader
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Materializes an opened image into a directory so that it equals the snapshot, writing only
+/// what differs. A missing or empty target is built in a hidden sibling and renamed into place,
+/// so a failure leaves nothing behind; an existing one is changed file by file, atomically.
+public struct Restorer: Sendable {
+    public let image: SquashImage
+    public let options: RestoreOptions
+    private let logger: Logger
+
+    public init(image: SquashImage, options: RestoreOptions = RestoreOptions(), logger: Logger? = nil) {
+        self.image = image
+        self.options = options
+        self.logger = logger ?? Logger(label: "sqbackup.restore")
+    }
+
+    /// Restores into `target` and reports what was done.
+    public func restore(into target: String) throws -> RestoreResult {
+        let started = ContinuousClock.now
+        let target = Self.normalized(target)
+        let run: RestoreRun
+        if try Self.isFresh(target) {
+            run = try buildFresh(target)
+        } else {
+            let root = try DirectoryHandle.open(path: target)
+            run = RestoreRun(image: image, options: options, root: root, inPlace: true)
+            try run.run()
+        }
+        let elapsed = ContinuousClock.now - started
+        let result = RestoreResult(
+            dir: target, filesRestored: run.written.load(ordering: .relaxed),
+            filesUnchanged: run.unchanged.load(ordering: .relaxed), filesRemoved: run.removed.load(ordering: .relaxed),
+            bytesWritten: UInt64(run.bytesWritten.load(ordering: .relaxed)),
+            bytesFetched: image.statistics.snapshot.bytesFetched,
+            duration: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            rejected: image.rejectedEntries.map { "\($0): unsafe name skipped" } + run.rejected)
+        logger.debug(
+            "restored",
+            metadata: [
+                "dir": "\(target)", "written": "\(result.filesRestored)", "unchanged": "\(result.filesUnchanged)",
+                "removed": "\(result.filesRemoved)", "bytes": "\(result.bytesWritten)",
+            ])
+        return result
+    }
+
+    /// A missing target, or an empty real directory (not a symlink to one), is built from scratch.
+    static func isFresh(_ target: String) throws -> Bool {
+        var info = stat()
+        if lstat(target, &info) != 0 {
+            guard errno == ENOENT else { throw RestoreError.system("stat", target) }
+            return true
+        }
+        if info.st_mode & S_IFMT == S_IFDIR {
+            return try DirectoryHandle.open(path: target).names().isEmpty
+        }
+        guard stat(target, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw RestoreError("\(target) exists and is not a directory")
+        }
+        return false
+    }
+
+    /// Builds the tree in `.<name>.sqbackup-restore-<random>` next to `target`, then renames it
+    /// over the (missing or empty) target; removes the sibling on any failure.
+    private func buildFresh(_ target: String) throws -> RestoreRun {
+        let parentPath = (target as NSString).deletingLastPathComponent
+        let name = Array((target as NSString).lastPathComponent.utf8)
+        guard !name.isEmpty, name != [47] else { throw RestoreError("\(target): can't restore over /") }
+        try FileManager.default.createDirectory(atPath: parentPath, withIntermediateDirectories: true)
+        let parent = try DirectoryHandle.open(path: parentPath)
+        let sibling =
+            [46] + name.prefix(200)
+            + Array(".sqbackup-restore-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))".utf8)
+        guard DirectoryHandle.withName(sibling, { mkdirat(parent.fd, $0, 0o700) }) == 0 else {
+            throw RestoreError.system("create", parent.display(sibling))
+        }
+        do {
+            let root = try parent.child(sibling, isRoot: true)
+            let run = RestoreRun(image: image, options: options, root: root, inPlace: false)
+            try run.run()
+            let renamed = DirectoryHandle.withName(sibling) { from in
+                DirectoryHandle.withName(name) { renameat(parent.fd, from, parent.fd, $0) }
+            }
+            guard renamed == 0 else {
+                throw RestoreError("move the restored tree into \(target): \(String(cString: strerror(errno)))")
+            }
+            // The rename may touch the directory itself; its mtime is the snapshot's.
+            if let attributes = image.attributes(of: SquashImage.rootID) {
+                var times = MetadataWriter.times(attributes)
+                _ = futimens(root.fd, &times)
+            }
+            return run
+        } catch {
+            logger.debug("restore failed; removing the partial tree", metadata: ["error": "\(error)"])
+            _ = try? parent.removeTree(sibling)
+            throw error
+        }
+    }
+
+    private static func normalized(_ path: String) -> String {
+        URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+            .standardizedFileURL.path
+    }
+}
