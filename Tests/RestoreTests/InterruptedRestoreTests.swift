@@ -1,0 +1,80 @@
+import Foundation
+import Restore
+import SquashReader
+import Storage
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("Restore that fails mid-way", .serialized)
+struct InterruptedRestoreTests {
+    @Test("a fresh target is absent after a failure, with no hidden partial tree left")
+    func freshTargetAbsent() throws {
+        let work = try TemporaryDirectory("restore-fail-fresh")
+        defer { work.remove() }
+        let source = try RestoreFixture.standardTree(in: work)
+        let imagePath = try RestoreFixture.image(of: source, in: work)
+        let failing = FailingSource(try LocalFileSource(path: imagePath), budget: .max)
+        let image = try SquashImage.open(failing)
+        failing.refill(2 << 20)
+        let parent = work.child("parent")
+        #expect(throws: (any Error).self) {
+            _ = try Restorer(image: image, options: RestoreFixture.exact).restore(into: parent + "/t")
+        }
+        #expect(!FileManager.default.fileExists(atPath: parent + "/t"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent) == [])
+    }
+
+    @Test("in place, every file is either the old or the new version after a failure, and a retry completes")
+    func inPlaceNeverTorn() throws {
+        let work = try TemporaryDirectory("restore-fail-inplace")
+        defer { work.remove() }
+        let old = try RestoreFixture.standardTree(in: work, name: "old")
+        let new = work.child("new")
+        try Shell.check(["cp", "-a", old, new])
+        // Only text/ changes: every file there differs in content and size.
+        let files = RestoreFixture.inodes(new).keys.filter { $0.hasPrefix("text/file-") }.sorted()
+        for (index, relative) in files.enumerated() {
+            let bytes = TestTree.pseudoRandomBytes(count: 150_000 + index * 1000, seed: UInt64(index + 100))
+            try Data(bytes).write(to: URL(fileURLWithPath: new + "/" + relative))
+        }
+        let oldImage = try RestoreFixture.image(of: old, in: work, name: "old.sqsh")
+        let newImage = try RestoreFixture.image(of: new, in: work, name: "new.sqsh")
+        let target = work.child("target")
+        _ = try RestoreFixture.restore(oldImage, into: target)
+
+        let failing = FailingSource(try LocalFileSource(path: newImage), budget: .max)
+        // Small requests, so that some files complete before the budget runs out.
+        var reader = ReaderOptions()
+        reader.maxRequestBytes = 256 << 10
+        reader.readaheadMaximum = 0
+        let image = try SquashImage.open(failing, options: reader)
+        failing.refill(3 << 20)
+        #expect(throws: (any Error).self) {
+            _ = try Restorer(image: image, options: RestoreFixture.exact).restore(into: target)
+        }
+        var oldCount = 0
+        var newCount = 0
+        for relative in files {
+            let path = target + "/" + relative
+            if TreeComparison.contentDifference(old + "/" + relative, path) == nil {
+                oldCount += 1
+            } else if TreeComparison.contentDifference(new + "/" + relative, path) == nil {
+                newCount += 1
+            } else {
+                Issue.record("\(relative) is neither the old nor the new version")
+            }
+        }
+        #expect(oldCount > 0 && newCount > 0, "the failure came mid-way: \(oldCount) old, \(newCount) new")
+        let temporaries = TreeComparison.walk(target).filter {
+            $0.split(separator: "/").last?.hasPrefix(".sqbackup-") == true
+        }
+        #expect(temporaries == [])
+
+        _ = try RestoreFixture.restore(newImage, into: target)
+        #expect(RestoreFixture.differences(new, target) == [])
+    }
+}
