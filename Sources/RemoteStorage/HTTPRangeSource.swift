@@ -14,6 +14,7 @@ public final class HTTPRangeSource: RangeSource {
     public let displayName: String
     /// The version reads are pinned to; nil when the server sends no ETag.
     public let etag: String?
+    public var version: String? { etag }
     private let url: String
     private let client: HTTPClient
     private let retryPolicy: RetryPolicy

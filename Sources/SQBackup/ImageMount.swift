@@ -1,7 +1,10 @@
+import Dispatch
+import Foundation
 import Logging
 import MountFS
 import SquashReader
 import Storage
+import Synchronization
 
 /// Mounts an image read-only through FUSE: opens it, checks the mountpoint, mounts.
 public struct ImageMount: Sendable {
@@ -11,6 +14,13 @@ public struct ImageMount: Sendable {
         public var reader = ReaderOptions()
         /// Where backup ids are looked up.
         public var store = StoreSelection()
+        /// Persistent block cache: nil = on for remote images (backups, URLs), off for local files.
+        public var diskCacheEnabled: Bool?
+        /// nil: `$XDG_CACHE_HOME/sqbackup`, else `~/.cache/sqbackup`.
+        public var diskCacheDirectory: String?
+        public var diskCacheBytes = 4 << 30
+        /// Copy the whole image into the disk cache in the background once mounted.
+        public var prefetchAll = false
         public init() {}
     }
 
@@ -18,6 +28,7 @@ public struct ImageMount: Sendable {
     public let image: SquashImage
     private let sourceName: String
     private let logger: Logger
+    private let prefetchAll: Bool
 
     /// Opens `image` (a local image path) and mounts it at `mountpoint`.
     public init(image reference: String, mountpoint: String, settings: Settings, logger: Logger) throws {
@@ -28,7 +39,13 @@ public struct ImageMount: Sendable {
     public init(image reference: ImageReference, mountpoint: String, settings: Settings, logger: Logger) throws {
         do {
             let source = try ImageLocator.open(reference, store: settings.store)
-            image = try SquashImage.open(source, options: settings.reader)
+            var reader = settings.reader
+            reader.diskCache = try Self.diskCache(for: reference, source: source, settings: settings, logger: logger)
+            if settings.prefetchAll && reader.diskCache == nil {
+                throw BackupError(.invalidConfig, "--prefetch all needs the disk cache; remove --no-disk-cache")
+            }
+            image = try SquashImage.open(source, options: reader)
+            prefetchAll = settings.prefetchAll
             for rejected in image.rejectedEntries {
                 logger.warning("hidden unsafe entry: \(rejected)")
             }
@@ -49,8 +66,59 @@ public struct ImageMount: Sendable {
     public func serve(onReady: () -> Void) {
         let status = StatusServer(
             mountpoint: mount.mountpoint, source: sourceName, statistics: image.statistics, logger: logger)
-        mount.serve(onReady: onReady)
+        let stopping = StopFlag()
+        let hydrated = DispatchSemaphore(value: 0)
+        mount.serve {
+            onReady()
+            guard prefetchAll else { return }
+            let image = self.image
+            let logger = self.logger
+            Thread.detachNewThread { [stopping] in
+                defer { hydrated.signal() }
+                do {
+                    let bytes = try image.hydrate { stopping.isSet }
+                    logger.info("hydrated: \(bytes) bytes fetched into the disk cache")
+                } catch {
+                    logger.error("hydration stopped: \(error)")
+                }
+            }
+        }
+        stopping.set()
+        if prefetchAll { hydrated.wait() }
+        image.flushDiskCache()
         status?.stop()
+    }
+
+    /// The disk cache for this image, namespaced by what the image is and its version, so a
+    /// replaced object never serves old blocks.
+    private static func diskCache(
+        for reference: ImageReference, source: any RangeSource, settings: Settings, logger: Logger
+    ) throws -> DiskBlockCache? {
+        let isLocalFile: Bool
+        let name: String
+        switch reference {
+        case .file(let path):
+            isLocalFile = true
+            name = "file:" + path
+        case .url(let url):
+            isLocalFile = false
+            name = "url:" + (url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url)
+        case .backup(let id):
+            isLocalFile = false
+            name = "backup:" + id
+        }
+        guard settings.diskCacheEnabled ?? !isLocalFile else { return nil }
+        guard let version = source.version else {
+            logger.warning("\(source.displayName) has no ETag; not caching it on disk")
+            return nil
+        }
+        let directory = settings.diskCacheDirectory ?? DiskBlockCache.defaultDirectory()
+        do {
+            return try DiskBlockCache(
+                directory: directory, capacityBytes: settings.diskCacheBytes, namespace: name + "|" + version)
+        } catch {
+            throw BackupError(.invalidConfig, "disk cache at \(directory): \(error)")
+        }
     }
 
     /// What `mount` shows as the source: the backup id for backups, the source's safe name otherwise.
@@ -58,4 +126,11 @@ public struct ImageMount: Sendable {
         if case .backup(let id) = reference { return id }
         return source.displayName
     }
+}
+
+/// A one-way flag that tells background work the mount is going away.
+private final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+    func set() { flag.store(true, ordering: .relaxed) }
 }

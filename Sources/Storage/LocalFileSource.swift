@@ -10,6 +10,7 @@
 public final class LocalFileSource: RangeSource {
     public let size: UInt64
     public let displayName: String
+    public let version: String?
     private let fd: Int32
 
     /// Opens `path` read-only. Throws `notFound` when it does not exist, `io` when it is not a regular file.
@@ -31,6 +32,7 @@ public final class LocalFileSource: RangeSource {
             close(fd)
             throw StorageError.io(object: path, reason: "not a regular file")
         }
+        version = "\(info.st_dev)-\(info.st_ino)-\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
         var size = UInt64(info.st_size)
         if (info.st_mode & S_IFMT) == S_IFBLK {
             let end = lseek(fd, 0, SEEK_END)

@@ -13,6 +13,10 @@ public protocol RangeSource: Sendable {
     /// A human-readable name for errors and logs; never contains credentials.
     var displayName: String { get }
 
+    /// Identifies this version of the object's bytes (an ETag, or size and mtime for a local
+    /// file), so caches never serve bytes of a replaced object; nil when unknown.
+    var version: String? { get }
+
     /// Returns exactly the bytes of `range`. A range that reaches past `size` throws
     /// `StorageError.outOfRange`: a short read is an error, never silently padded.
     func read(_ range: ByteRange) throws -> [UInt8]
@@ -23,6 +27,8 @@ public protocol RangeSource: Sendable {
 }
 
 extension RangeSource {
+    public var version: String? { nil }
+
     /// Reads `length` bytes at `offset`.
     public func read(offset: UInt64, length: Int) throws -> [UInt8] {
         try read(ByteRange(offset: offset, length: length))

@@ -11,6 +11,7 @@ public struct StoreObjectSource<Store: ObjectStore>: RangeSource {
 
     public var size: UInt64 { info.size }
     public var displayName: String { "\(store.displayName)/\(info.key)" }
+    public var version: String? { info.etag.isEmpty ? nil : info.etag }
 
     public func read(_ range: ByteRange) throws -> [UInt8] {
         try checkBounds(range)

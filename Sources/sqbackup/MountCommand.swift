@@ -32,7 +32,21 @@ struct MountCommand: ParsableCommand {
     var options: [String] = []
 
     @Option(name: .long, help: "Memory for decompressed blocks (e.g. 256M).")
-    var cacheSize = "256M"
+    var memoryCache = "256M"
+
+    @Option(name: .long, help: "Persistent block cache directory (default: $XDG_CACHE_HOME/sqbackup or ~/.cache/sqbackup).")
+    var cacheDir: String?
+
+    @Option(name: .long, help: "Disk space the persistent block cache may use, shared by all mounts (e.g. 4G).")
+    var cacheSize = "4G"
+
+    @Flag(
+        inversion: .prefixedNo, exclusivity: .exclusive,
+        help: "Keep fetched blocks on disk across mounts (default: on for backups and URLs, off for local files).")
+    var diskCache: Bool?
+
+    @Option(name: .long, help: "all: copy the whole image into the disk cache in the background; none: only what is read.")
+    var prefetch: PrefetchMode = .none
 
     @Option(name: .long, help: "FUSE worker threads (requests waiting on storage at once).")
     var threads = 64
@@ -52,6 +66,7 @@ struct MountCommand: ParsableCommand {
     func validate() throws {
         guard threads >= 1 && threads <= 1024 else { throw ValidationError("--threads must be between 1 and 1024") }
         _ = try CommandSupport.parseSize(cacheSize)
+        _ = try CommandSupport.parseSize(memoryCache)
     }
 
     func run() throws {
@@ -69,7 +84,11 @@ struct MountCommand: ParsableCommand {
             return
         }
         var settings = ImageMount.Settings()
-        settings.reader.cacheBytes = try CommandSupport.parseSize(cacheSize)
+        settings.reader.cacheBytes = try CommandSupport.parseSize(memoryCache)
+        settings.diskCacheBytes = try CommandSupport.parseSize(cacheSize)
+        settings.diskCacheDirectory = cacheDir.map(CommandSupport.absolute)
+        settings.diskCacheEnabled = diskCache
+        settings.prefetchAll = prefetch == .all
         settings.mount.maxThreads = threads
         settings.mount.debug = debug
         settings.store = storeFlags.selection
@@ -99,11 +118,19 @@ struct MountCommand: ParsableCommand {
     private func daemonArguments(image: String, mountpoint: String) -> [String] {
         var arguments = ["mount", image, mountpoint, "--foreground", "--ready-fd", "3"]
         for option in options { arguments += ["-o", option] }
-        arguments += ["--cache-size", cacheSize, "--threads", String(threads)]
+        arguments += ["--memory-cache", memoryCache, "--cache-size", cacheSize, "--threads", String(threads)]
+        arguments += ["--prefetch", prefetch.rawValue]
+        if let cacheDir { arguments += ["--cache-dir", CommandSupport.absolute(cacheDir)] }
+        if let diskCache { arguments.append(diskCache ? "--disk-cache" : "--no-disk-cache") }
         arguments += storeFlags.arguments
         if let logFile { arguments += ["--log-file", CommandSupport.absolute(logFile)] }
         if debug { arguments.append("--debug") }
         if verbose { arguments.append("--verbose") }
         return arguments
     }
+}
+
+/// What `--prefetch` asks the daemon to fetch before it is read.
+enum PrefetchMode: String, ExpressibleByArgument, CaseIterable {
+    case none, all
 }

@@ -112,7 +112,7 @@ struct MountCommandTests {
             (["mount", image, source], "not empty"),
             (["mount", image, source + "/x"], "not a directory"),
             (["mount", image, mountpoint, "-o", "no_such_option"], "unknown option"),
-            (["mount", image, mountpoint, "--cache-size", "lots"], "invalid size"),
+            (["mount", image, mountpoint, "--memory-cache", "lots"], "invalid size"),
             (["unmount", mountpoint], "not a mountpoint"),
         ]
         for (arguments, message) in cases {

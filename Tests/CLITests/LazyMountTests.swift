@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Issue 5's request budget, checked through the kernel against a counting HTTP range server.
+@Suite("Lazy mounts over HTTP: request counts", .serialized)
+struct LazyMountTests {
+    private static let blockSize = 131_072
+
+    private struct Fixture {
+        let work: TemporaryDirectory
+        let server: RangeServer
+        let url: String
+        let big: [UInt8]
+        let mountpoint: String
+        let cache: String
+    }
+
+    private func makeFixture() throws -> Fixture {
+        if let reason = FuseCapability.missingReason {
+            Issue.record("FUSE tests cannot run: \(reason)")
+            throw CancellationError()
+        }
+        let work = try TemporaryDirectory("lazy")
+        let source = work.child("src")
+        try FileManager.default.createDirectory(atPath: source + "/tree", withIntermediateDirectories: true)
+        var big = TestTree.pseudoRandomBytes(count: 24 << 20, seed: 13)
+        for index in stride(from: 0, to: big.count, by: 2) { big[index] = 65 }
+        try Data(big).write(to: URL(fileURLWithPath: source + "/big.bin"))
+        for index in 0..<500 {
+            try Data("file \(index)\n".utf8).write(to: URL(fileURLWithPath: source + "/tree/f\(index).txt"))
+        }
+        let served = work.child("served")
+        try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+        try SquashfsTools.mksquashfs(source, to: served + "/image.sqsh", compressor: "zstd", blockSize: Self.blockSize)
+        let server = try RangeServer(directory: served)
+        let mountpoint = work.child("mnt")
+        try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
+        return Fixture(
+            work: work, server: server, url: server.url(for: "image.sqsh"), big: big, mountpoint: mountpoint,
+            cache: work.child("cache"))
+    }
+
+    private func mount(_ fixture: Fixture, _ extra: [String] = []) throws {
+        let result = try SQBackupBinary.run(
+            ["mount", fixture.url, fixture.mountpoint, "--cache-dir", fixture.cache] + extra)
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    private func unmount(_ fixture: Fixture) throws {
+        #expect(try SQBackupBinary.run(["unmount", fixture.mountpoint]).status == 0)
+        // The daemon flushes its disk cache as it exits; wait for it to be gone.
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let running = try Shell.run(["pgrep", "-f", "sqbackup mount .* \(fixture.mountpoint) --foreground"])
+            if !running.succeeded { break }
+            usleep(20_000)
+        }
+    }
+
+    private func dataRequests(_ stats: RangeServer.Stats) -> [RangeServer.Entry] {
+        stats.log.filter { $0.method == "GET" }
+    }
+
+    @Test("mount takes at most 3 requests and listing the whole tree takes none")
+    func mountAndList() throws {
+        let fixture = try makeFixture()
+        defer {
+            _ = try? SQBackupBinary.run(["unmount", fixture.mountpoint])
+            fixture.server.stop()
+            fixture.work.remove()
+        }
+        try fixture.server.reset()
+        try mount(fixture)
+        let mounting = try fixture.server.stats()
+        #expect(mounting.requests <= 3, "\(mounting.log)")
+        try fixture.server.reset()
+        try Shell.check(["ls", "-lR", fixture.mountpoint])
+        try Shell.check(["find", fixture.mountpoint, "-type", "f"])
+        var info = stat()
+        #expect(stat(fixture.mountpoint + "/tree/f42.txt", &info) == 0)
+        #expect(try fixture.server.stats().requests == 0)
+    }
+
+    @Test("a 4 KiB read fetches at most two blocks; a sequential read uses growing ranges")
+    func randomAndSequential() throws {
+        let fixture = try makeFixture()
+        defer {
+            _ = try? SQBackupBinary.run(["unmount", fixture.mountpoint])
+            fixture.server.stop()
+            fixture.work.remove()
+        }
+        try mount(fixture)
+        try fixture.server.reset()
+        let fd = open(fixture.mountpoint + "/big.bin", O_RDONLY)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let offset = 10 << 20
+        #expect(pread(fd, &buffer, 4096, off_t(offset)) == 4096)
+        #expect(buffer == Array(fixture.big[offset..<offset + 4096]))
+        let random = try fixture.server.stats()
+        #expect(random.bytes <= 2 * Self.blockSize, "\(random.log)")
+
+        try fixture.server.reset()
+        let whole = try Data(contentsOf: URL(fileURLWithPath: fixture.mountpoint + "/big.bin"))
+        #expect([UInt8](whole) == fixture.big)
+        let sequential = dataRequests(try fixture.server.stats())
+        let sizes = sequential.map(\.bytes)
+        #expect((sizes.max() ?? 0) >= 4 << 20, "\(sizes)")
+        #expect(sequential.count < fixture.big.count / Self.blockSize / 4, "\(sequential.count) requests")
+    }
+
+    @Test("a remount with a warm disk cache reads everything without data requests; --prefetch all hydrates once")
+    func warmCacheAndHydration() throws {
+        let fixture = try makeFixture()
+        defer {
+            _ = try? SQBackupBinary.run(["unmount", fixture.mountpoint])
+            fixture.server.stop()
+            fixture.work.remove()
+        }
+        try fixture.server.reset()
+        try mount(fixture, ["--prefetch", "all"])
+        // Hydration runs in the background; wait until the server has sent the whole image.
+        let imageSize = try FileManager.default.attributesOfItem(atPath: fixture.server.directory + "/image.sqsh")[.size] as! Int
+        let deadline = Date().addingTimeInterval(30)
+        var stats = try fixture.server.stats()
+        while stats.bytes < imageSize * 9 / 10 && Date() < deadline {
+            usleep(50_000)
+            stats = try fixture.server.stats()
+        }
+        try unmount(fixture)
+        let hydrated = try fixture.server.stats()
+        // The mount itself makes the first three requests (size probe, head, metadata tail) before
+        // it is ready; hydration starts after. Each byte once: hydration's ranges do not overlap.
+        let hydration = Array(hydrated.log.dropFirst(3))
+        let ranges = hydration.compactMap(\.range).compactMap { range -> (Int, Int)? in
+            let parts = range.replacingOccurrences(of: "bytes=", with: "").split(separator: "-")
+            guard parts.count == 2, let start = Int(parts[0]), let end = Int(parts[1]) else { return nil }
+            return (start, end)
+        }.sorted { $0.0 < $1.0 }
+        #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.1 < $1.0 }, "overlapping ranges: \(ranges)")
+        #expect(hydration.reduce(0) { $0 + $1.bytes } <= imageSize)
+        #expect(hydration.reduce(0) { $0 + $1.bytes } >= fixture.big.count / 2)
+
+        try fixture.server.reset()
+        try mount(fixture)
+        let whole = try Data(contentsOf: URL(fileURLWithPath: fixture.mountpoint + "/big.bin"))
+        #expect([UInt8](whole) == fixture.big)
+        for index in stride(from: 0, to: 500, by: 37) {
+            #expect(try String(contentsOfFile: fixture.mountpoint + "/tree/f\(index).txt", encoding: .utf8) == "file \(index)\n")
+        }
+        let afterRemount = try fixture.server.stats()
+        // Only the mount's own metadata reads; no data block comes from the network.
+        #expect(afterRemount.requests <= 3, "\(afterRemount.log)")
+    }
+}
