@@ -8,6 +8,6 @@ struct SQBackupCommand: ParsableCommand {
         abstract: "Directory snapshots as squashfs images in R2, S3 or a local store, mounted lazily with FUSE.",
         subcommands: [
             CreateCommand.self, ListCommand.self, ShowCommand.self, DeleteCommand.self, PruneCommand.self,
-            MountCommand.self, UnmountCommand.self, StatusCommand.self,
+            MountCommand.self, UnmountCommand.self, StatusCommand.self, RestoreCommand.self,
         ])
 }

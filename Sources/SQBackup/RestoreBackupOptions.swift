@@ -1,0 +1,26 @@
+import Logging
+import Restore
+import SquashReader
+
+/// What `restoreBackup` takes: the spec's `targetDir`, whether to restore over a non-empty
+/// target, and the restore's own choices (extras, devices, setuid).
+public struct RestoreBackupOptions: Sendable {
+    /// nil: the backup's original directory (a rollback, overlay-style).
+    public var targetDir: String?
+    /// Restore over a non-empty `targetDir` (overlay-style) instead of failing with "target directory exists".
+    public var force = false
+    public var restore = RestoreOptions()
+    public var reader = ReaderOptions()
+    public var logger: Logger?
+
+    public init(targetDir: String? = nil, force: Bool = false) {
+        self.targetDir = targetDir
+        self.force = force
+    }
+
+    /// Keep entries the snapshot does not have.
+    public var keepExtra: Bool {
+        get { restore.keepExtra }
+        set { restore.keepExtra = newValue }
+    }
+}
