@@ -209,6 +209,12 @@ public final class SquashFilesystem: Sendable {
     }
 
     func getxattr(_ request: fuse_req_t, ino: fuse_ino_t, name: UnsafePointer<CChar>, size: Int) {
+        // With no xattrs anywhere, ENOSYS tells the kernel to stop asking: `ls -l` would
+        // otherwise cost two round trips per entry for ACL and SELinux lookups.
+        guard image.hasExtendedAttributes else {
+            fuse_reply_err(request, ENOSYS)
+            return
+        }
         let wanted = String(cString: name)
         guard let attribute = image.extendedAttributes(of: NodeID(ino)).first(where: { $0.name == wanted }) else {
             fuse_reply_err(request, ENODATA)
@@ -226,6 +232,10 @@ public final class SquashFilesystem: Sendable {
     }
 
     func listxattr(_ request: fuse_req_t, ino: fuse_ino_t, size: Int) {
+        guard image.hasExtendedAttributes else {
+            fuse_reply_err(request, ENOSYS)
+            return
+        }
         var names = [UInt8]()
         for attribute in image.extendedAttributes(of: NodeID(ino)) {
             names.append(contentsOf: attribute.name.utf8)

@@ -233,6 +233,9 @@ public final class SquashImage: Sendable {
         return index.symlinkTargets[Int(index.nodes[Int(id) - 1].payload)]
     }
 
+    /// Whether any entry has extended attributes.
+    public var hasExtendedAttributes: Bool { !index.xattrs.isEmpty }
+
     public func extendedAttributes(of id: NodeID) -> [ExtendedAttribute] {
         guard id >= 1, Int(id) <= index.nodes.count else { return [] }
         let node = index.nodes[Int(id) - 1]
@@ -313,6 +316,23 @@ public final class SquashImage: Sendable {
 
     /// Waits until fetched blocks are persisted in the disk cache (before unmount, and in tests).
     public func flushDiskCache() { fetcher.flushDiskWrites() }
+
+    /// Starts fetching every block of the regular files `ids` in the background; blocks that lie
+    /// next to each other in the image (consecutive files) merge into large requests. A restore
+    /// scans ahead with it so that many small files don't cost one round trip each.
+    public func prefetch(files ids: [NodeID]) {
+        var references = [BlockReference]()
+        for id in ids where id >= 1 && Int(id) <= index.nodes.count {
+            let node = index.nodes[Int(id) - 1]
+            guard node.mode & UInt32(S_IFMT) == UInt32(S_IFREG), node.size > 0 else { continue }
+            let layout = index.files[Int(node.payload)]
+            let blocks = UInt64(layout.blockCount) + (layout.fragmentIndex == UInt32.max ? 0 : 1)
+            for block in 0..<blocks {
+                references.append(reference(block: block, layout: layout, fileSize: node.size))
+            }
+        }
+        if !references.isEmpty { fetcher.prefetch(references) }
+    }
 
     /// A reader for one open file that detects sequential access and reads ahead.
     public func openFile(_ id: NodeID) -> FileReader {

@@ -1,3 +1,4 @@
+import CShims
 import Foundation
 import SquashReader
 import Storage
@@ -111,6 +112,25 @@ struct MountRoundTripTests {
             wrong.set(worker, .success(failures))
         }
         #expect(try wrong.values().reduce(0, +) == 0)
+    }
+
+    @Test("an image without xattrs answers xattr queries with ENOTSUP, so the kernel stops asking")
+    func noXattrs() throws {
+        let work = try TemporaryDirectory("mount-noxattr")
+        defer { work.remove() }
+        let source = work.child("src")
+        try FileManager.default.createDirectory(atPath: source + "/d", withIntermediateDirectories: true)
+        try Data("plain\n".utf8).write(to: URL(fileURLWithPath: source + "/d/plain.txt"))
+        let imagePath = work.child("image.sqsh")
+        try SquashfsTools.mksquashfs(source, to: imagePath, extra: ["-no-xattrs"])
+        let mounted = try MountedImage(imagePath: imagePath, mountpoint: work.child("mnt"))
+        defer { mounted.unmount() }
+        #expect(!mounted.image.hasExtendedAttributes)
+        var value = [UInt8](repeating: 0, count: 64)
+        #expect(lgetxattr(mounted.path("d/plain.txt"), "user.x", &value, 64) == -1 && errno == ENOTSUP)
+        #expect(TreeComparison.xattrs(mounted.path("d/plain.txt")).isEmpty)
+        #expect(try Shell.run(["ls", "-lR", mounted.mountpoint]).succeeded)
+        #expect(TreeComparison().differences(expected: source, actual: mounted.mountpoint).isEmpty)
     }
 
     @Test("files over 4 GiB and sparse holes read right at every offset")
