@@ -17,6 +17,9 @@ public struct RestoreOptions: Sendable {
     public var workers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     /// Bytes asked of the image per read while copying a file.
     public var chunkBytes = 1 << 20
+    /// File data (of files up to `chunkBytes`) fetched ahead of the workers in merged requests,
+    /// so small files don't cost a round trip each; 0 disables. Larger files read ahead on their own.
+    public var scanAheadBytes = 32 << 20
 
     public init() {}
 }

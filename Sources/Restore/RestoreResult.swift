@@ -10,7 +10,7 @@ public struct RestoreResult: Sendable, Codable, Equatable {
     public var filesRemoved: Int
     /// File data written (holes excluded).
     public var bytesWritten: UInt64
-    /// Bytes read from the image source, metadata included.
+    /// Compressed file data fetched from the image source (the reader's statistics; the index read at open is not counted).
     public var bytesFetched: Int
     /// Wall time in seconds.
     public var duration: Double

@@ -187,6 +187,7 @@ final class RestoreRun: Sendable {
     private func copyFiles(_ plan: RestorePlan) throws {
         let copies = plan.copies.sorted { ($0.order, $0.node) < ($1.order, $1.node) }
         guard !copies.isEmpty else { return }
+        let scanAhead = ScanAhead(image: image, copies: copies, options: options)
         let next = Atomic<Int>(0)
         let done = DispatchGroup()
         for _ in 0..<max(1, min(options.workers, copies.count)) {
@@ -196,6 +197,7 @@ final class RestoreRun: Sendable {
                 while !stopping.load(ordering: .relaxed) {
                     let position = next.add(1, ordering: .relaxed).oldValue
                     guard position < copies.count else { break }
+                    scanAhead.advance(to: position)
                     let copy = copies[position]
                     do {
                         if cached?.index != copy.directory {

@@ -53,8 +53,10 @@ struct InterruptedRestoreTests {
         reader.readaheadMaximum = 0
         let image = try SquashImage.open(failing, options: reader)
         failing.refill(3 << 20)
+        var options = RestoreFixture.exact
+        options.scanAheadBytes = 0
         #expect(throws: (any Error).self) {
-            _ = try Restorer(image: image, options: RestoreFixture.exact).restore(into: target)
+            _ = try Restorer(image: image, options: options).restore(into: target)
         }
         var oldCount = 0
         var newCount = 0

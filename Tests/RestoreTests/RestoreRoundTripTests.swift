@@ -73,10 +73,38 @@ struct RestoreRoundTripTests {
         counting.reset()
         var options = RestoreFixture.exact
         options.workers = 1
+        options.scanAheadBytes = 0
         _ = try Restorer(image: image, options: options).restore(into: work.child("out"))
         let offsets = counting.ranges.map(\.offset)
         #expect(offsets == offsets.sorted(), "one worker reads the image front to back")
         #expect(RestoreFixture.differences(source, work.child("out")) == [])
+    }
+
+    @Test("small files are fetched ahead in merged requests, not one round trip each")
+    func scanAhead() throws {
+        let work = try TemporaryDirectory("restore-scan")
+        defer { work.remove() }
+        let source = work.child("src")
+        try FileManager.default.createDirectory(atPath: source + "/node_modules", withIntermediateDirectories: true)
+        for index in 0..<1000 {
+            let bytes = TestTree.pseudoRandomBytes(count: 20_000 + index, seed: UInt64(index + 1))
+            try Data(bytes).write(to: URL(fileURLWithPath: source + "/node_modules/m\(index).js"))
+        }
+        let imagePath = try RestoreFixture.image(of: source, in: work)
+        func requests(scanAhead: Int, into name: String) throws -> Int {
+            let counting = CountingSource(try LocalFileSource(path: imagePath))
+            let image = try SquashImage.open(counting)
+            counting.reset()
+            var options = RestoreFixture.exact
+            options.scanAheadBytes = scanAhead
+            _ = try Restorer(image: image, options: options).restore(into: work.child(name))
+            #expect(RestoreFixture.differences(source, work.child(name)) == [])
+            return counting.ranges.count
+        }
+        let withScan = try requests(scanAhead: 32 << 20, into: "a")
+        let without = try requests(scanAhead: 0, into: "b")
+        #expect(withScan <= 20, "\(withScan) requests for 20 MB of small files")
+        #expect(without > 100, "\(without) requests without scan-ahead")
     }
 
     @Test("dataRanges reports sparse holes and data runs that cover the file")
