@@ -53,8 +53,15 @@ run_theirs() {
     echo "$end - $start" | bc
 }
 
-ours_time=$(for _ in 1 2 3; do run_ours; done | median)
-theirs_time=$(for _ in 1 2 3; do run_theirs; done | median)
+# Interleaved, so that load from elsewhere on the machine hits both tools alike.
+ours_times=()
+theirs_times=()
+for _ in 1 2 3; do
+    ours_times+=("$(run_ours)")
+    theirs_times+=("$(run_theirs)")
+done
+ours_time=$(printf '%s\n' "${ours_times[@]}" | median)
+theirs_time=$(printf '%s\n' "${theirs_times[@]}" | median)
 ours_size=$(stat -c %s "$out/ours.sqfs")
 theirs_size=$(stat -c %s "$out/mksquashfs.sqfs")
 tree_size=$(du -sb "$tree" | cut -f1)
