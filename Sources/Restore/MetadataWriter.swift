@@ -64,9 +64,16 @@ struct MetadataWriter: Sendable {
             if result != 0 { throw RestoreError.system("chown", path) }
         }
         if attributes.kind != .symlink {
-            // Not a symlink (checked just above), so following is moot; Linux has no lchmod.
-            let result = DirectoryHandle.withName(name) { fchmodat(directory.fd, $0, permissions(attributes), 0) }
-            if result != 0 { throw RestoreError.system("chmod", path) }
+            // Linux has no lchmod: pin the entry with O_PATH (never following), check it is not a
+            // symlink swapped in meanwhile, then chmod it through its /proc/self/fd link.
+            let fd = DirectoryHandle.withName(name) { openat(directory.fd, $0, Self.pathOnly | O_NOFOLLOW | O_CLOEXEC) }
+            guard fd >= 0 else { throw RestoreError.system("open", path) }
+            defer { close(fd) }
+            var info = stat()
+            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == attributes.mode & S_IFMT else {
+                throw RestoreError("\(path) changed type while being restored")
+            }
+            if chmod("/proc/self/fd/\(fd)", permissions(attributes)) != 0 { throw RestoreError.system("chmod", path) }
         }
         try reconcileXattrs(.path(directory.procPath(name)), id, path: path)
         var times = Self.times(attributes)
@@ -124,6 +131,9 @@ struct MetadataWriter: Sendable {
             String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
     }
+
+    /// Linux's O_PATH, which Glibc's Swift module does not export.
+    private static let pathOnly: Int32 = 0o10000000
 
     /// atime and mtime both set to the snapshot's mtime (squashfs keeps no atime).
     static func times(_ attributes: NodeAttributes) -> [timespec] {
