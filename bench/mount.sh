@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Mount benchmark: sqbackup mount vs squashfuse_ll on the same image, side by side.
+# Usage: bench/mount.sh [path/to/sqbackup] [runs]   (root: needs FUSE and drop_caches)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+sqbackup=${1:-$(cd "$here/.." && swift build -c release --show-bin-path)/sqbackup}
+exec python3 "$here/mount_bench.py" --sqbackup "$sqbackup" --runs "${2:-5}"
