@@ -64,10 +64,17 @@ struct InodeTableWriter {
                 let parentNumber = parent[node].map { number[$0]! } ?? UInt32(order.count + 1)
                 guard
                     let made = sqfs_dir_writer_create_inode(
-                        objects.directoryWriter, 2 + (subdirectories[node] ?? 0), try xattrIndex(item),
-                        parentNumber)
+                        objects.directoryWriter, 0, try xattrIndex(item), parentNumber)
                 else {
                     throw BuildError.library(operation: "create a directory inode", code: SQFS_ERROR_ALLOC.rawValue)
+                }
+                // libsquashfs counts every entry (ent_count + hlinks + 2); POSIX wants 2 + subdirectories,
+                // and `find` relies on it to skip leaf directories.
+                let nlink = UInt32(2 + (subdirectories[node] ?? 0))
+                if Int32(made.pointee.base.type) == Int32(SQFS_INODE_DIR.rawValue) {
+                    made.pointee.data.dir.nlink = nlink
+                } else {
+                    made.pointee.data.dir_ext.nlink = nlink
                 }
                 inode = made
             } else {

@@ -54,6 +54,11 @@ public struct TreeComparison: Sendable {
                 }
             }
             switch type {
+            case S_IFDIR:
+                // 2 + subdirectories; filesystems that don't count (btrfs says 1) are not compared.
+                if a.st_nlink > 1 && b.st_nlink > 1 && a.st_nlink != b.st_nlink {
+                    problems.append("\(name): directory nlink \(a.st_nlink) vs \(b.st_nlink)")
+                }
             case S_IFREG:
                 if a.st_size != b.st_size {
                     problems.append("\(name): size \(a.st_size) vs \(b.st_size)")
