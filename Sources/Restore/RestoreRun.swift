@@ -103,6 +103,15 @@ final class RestoreRun: Sendable {
                 continue
             }
             if attributes.kind == .regularFile {
+                if !inPlace {
+                    // Created here, one thread in tree order: workers creating files in one
+                    // directory at once contend on its lock (measured: a third of the CPU time).
+                    let fd = DirectoryHandle.withName(name) {
+                        openat(handle.fd, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+                    }
+                    guard fd >= 0 else { throw RestoreError.system("create", path) }
+                    close(fd)
+                }
                 plan.copies.append(
                     .init(directory: index, name: name, node: child, order: image.dataStart(of: child) ?? 0))
             } else {
@@ -234,11 +243,19 @@ final class RestoreRun: Sendable {
         guard let attributes = image.attributes(of: copy.node) else { return }
         let path = handle.display(copy.name)
         var fd: Int32 = -1
-        let staging = try createUnique(in: handle, copy.name) { candidate in
-            fd = DirectoryHandle.withName(candidate) {
-                openat(handle.fd, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        let staging: [UInt8]
+        if inPlace {
+            staging = try createUnique(in: handle, copy.name) { candidate in
+                fd = DirectoryHandle.withName(candidate) {
+                    openat(handle.fd, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+                }
+                return fd
             }
-            return fd
+        } else {
+            // A fresh build created the empty file during the walk.
+            staging = copy.name
+            fd = DirectoryHandle.withName(copy.name) { openat(handle.fd, $0, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) }
+            guard fd >= 0 else { throw RestoreError.system("open", path) }
         }
         var finished = false
         defer {

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Restore benchmark (issue 6), on the local store:
+#   (a) full restore: `sqbackup restore ID --target T` vs the vendor's path, a copy of the whole
+#       image to local disk followed by `unsquashfs -d` (target: ours ≤ 0.6× time);
+#   (b) rollback with 1% of the files changed vs a full restore (target: ≤ 0.1× time and bytes).
+#
+#   bench/restore.sh            (uses bench/out/tree, the ~200 MB mixed tree of bench/create.sh)
+#
+# SQBACKUP_BIN overrides the sqbackup binary (default: a release build in .build-restore).
+# RESTORE_WORK is where both restore (default bench/out/restore-work). On ext4, deleting and
+# re-creating thousands of files makes inode allocation slower run after run (ext4_create's
+# recently_deleted scan) for both tools alike; RESTORE_WORK=/dev/shm/restore-bench measures the
+# tools instead of that.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=bench/out
+tree=$out/tree
+mkdir -p "$out"
+if [ ! -f "$out/tree.done" ]; then
+    rm -rf "$tree"
+    python3 bench/make_tree.py "$tree" $((200 * 1024 * 1024))
+    touch "$out/tree.done"
+fi
+if [ -z "${SQBACKUP_BIN:-}" ]; then
+    swift build -c release --scratch-path .build-restore --product sqbackup >&2
+    SQBACKUP_BIN=.build-restore/release/sqbackup
+fi
+store=$PWD/$out/restore-store
+work=${RESTORE_WORK:-$out/restore-work}
+rm -rf "$store" "$work"
+mkdir -p "$work"
+id=$("$SQBACKUP_BIN" create "$tree" --store "file://$store" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+image=$(find "$store" -name data.sqsh)
+seconds() { date +%s.%N; }
+median() { sort -g | sed -n 2p; }
+field() { python3 -c "import json,sys; print(json.load(open('$1'))['$2'])"; }
+
+ours=()
+vendor=()
+for run in 1 2 3; do
+    rm -rf "$work/ours" "$work/vendor" "$work/image.sqsh"
+    sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
+    start=$(seconds)
+    "$SQBACKUP_BIN" restore "$id" --store "file://$store" --target "$work/ours" --json > "$work/full.json"
+    ours+=("$(echo "$(seconds) - $start" | bc)")
+    sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
+    start=$(seconds)
+    cp "$image" "$work/image.sqsh"
+    unsquashfs -q -n -d "$work/vendor" "$work/image.sqsh" > /dev/null
+    vendor+=("$(echo "$(seconds) - $start" | bc)")
+done
+ours_median=$(printf '%s\n' "${ours[@]}" | median)
+vendor_median=$(printf '%s\n' "${vendor[@]}" | median)
+full_fetched=$(field "$work/full.json" bytesFetched)
+
+# (b) change 1% of the regular files (new content, new mtime), then roll back.
+mapfile -t files < <(find "$work/ours" -type f | sort)
+step=100
+rollback=()
+for run in 1 2 3; do
+    for ((i = run; i < ${#files[@]}; i += step)); do echo "changed $run" >> "${files[$i]}"; done
+    start=$(seconds)
+    "$SQBACKUP_BIN" restore "$id" --store "file://$store" --target "$work/ours" --force --json > "$work/rollback.json"
+    rollback+=("$(echo "$(seconds) - $start" | bc)")
+done
+rollback_median=$(printf '%s\n' "${rollback[@]}" | median)
+rollback_fetched=$(field "$work/rollback.json" bytesFetched)
+rollback_written=$(field "$work/rollback.json" filesRestored)
+
+printf 'image %s bytes, %s files\n' "$(stat -c %s "$image")" "${#files[@]}"
+printf 'full restore: ours %.2f s, copy + unsquashfs -d %.2f s, ratio %.2f (target <= 0.6)\n' \
+    "$ours_median" "$vendor_median" "$(echo "$ours_median / $vendor_median" | bc -l)"
+printf 'rollback 1%%: %.3f s (%s files rewritten, %s bytes fetched) vs full %.2f s (%s bytes): time %.3f, bytes %.3f (target <= 0.1)\n' \
+    "$rollback_median" "$rollback_written" "$rollback_fetched" "$ours_median" "$full_fetched" \
+    "$(echo "$rollback_median / $ours_median" | bc -l)" "$(echo "$rollback_fetched / $full_fetched" | bc -l)"
