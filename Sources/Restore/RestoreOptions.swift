@@ -17,9 +17,10 @@ public struct RestoreOptions: Sendable {
     public var workers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     /// Bytes asked of the image per read while copying a file.
     public var chunkBytes = 1 << 20
-    /// File data (of files up to `chunkBytes`) fetched ahead of the workers in merged requests,
-    /// so small files don't cost a round trip each; 0 disables. Larger files read ahead on their own.
-    public var scanAheadBytes = 32 << 20
+    /// File data fetched ahead of the workers in image order, in large concurrent requests, so
+    /// small files don't cost a round trip each (measured over 20 ms RTT: 32 MiB 0.86 s, 64 MiB
+    /// 0.56 s, 128 MiB no better); 0 disables. Of large files only the head; they read ahead themselves.
+    public var scanAheadBytes = 64 << 20
 
     public init() {}
 }
