@@ -2,7 +2,9 @@
 # Restore benchmark (issue 6), on the local store:
 #   (a) full restore: `sqbackup restore ID --target T` vs the vendor's path, a copy of the whole
 #       image to local disk followed by `unsquashfs -d` (target: ours ≤ 0.6× time);
-#   (b) rollback with 1% of the files changed vs a full restore (target: ≤ 0.1× time and bytes).
+#   (b) rollback with 1% of the files changed vs a full restore (target: ≤ 0.1× time and bytes);
+#   (c) over HTTP with a 20 ms round trip (Tests/Servers/range_server.py behind delay_proxy.py):
+#       `sqbackup restore URL` vs 8 parallel ranged curls of the image + `unsquashfs -d`.
 #
 #   bench/restore.sh            (uses bench/out/tree, the ~200 MB mixed tree of bench/create.sh)
 #
@@ -73,3 +75,38 @@ printf 'full restore: ours %.2f s, copy + unsquashfs -d %.2f s, ratio %.2f (targ
 printf 'rollback 1%%: %.3f s (%s files rewritten, %s bytes fetched) vs full %.2f s (%s bytes): time %.3f, bytes %.3f (target <= 0.1)\n' \
     "$rollback_median" "$rollback_written" "$rollback_fetched" "$ours_median" "$full_fetched" \
     "$(echo "$rollback_median / $ours_median" | bc -l)" "$(echo "$rollback_fetched / $full_fetched" | bc -l)"
+
+# (c) HTTP with a 20 ms round trip. The servers exit when their stdin (fds 3 and 4) closes.
+http=$work/http
+mkdir -p "$http"
+cp "$image" "$http/img.sqsh"
+exec 3> >(exec python3 Tests/Servers/range_server.py "$http" 0 > "$work/range_server.log" 2>&1)
+until grep -q READY "$work/range_server.log" 2>/dev/null; do sleep 0.1; done
+upstream=$(sed -n 's/READY port=//p' "$work/range_server.log")
+exec 4> >(DELAY_MS=10 exec python3 Tests/Servers/delay_proxy.py "$upstream" 0 > "$work/delay_proxy.log" 2>&1)
+until grep -q READY "$work/delay_proxy.log" 2>/dev/null; do sleep 0.1; done
+url=http://127.0.0.1:$(sed -n 's/READY port=//p' "$work/delay_proxy.log")/img.sqsh
+size=$(stat -c %s "$image")
+remote_ours=()
+remote_vendor=()
+for run in 1 2 3; do
+    rm -rf "$work/h-ours" "$work/h-vendor" "$work"/part* "$work/h.sqsh"
+    start=$(seconds)
+    "$SQBACKUP_BIN" restore "$url" --target "$work/h-ours" --json > /dev/null
+    remote_ours+=("$(echo "$(seconds) - $start" | bc)")
+    start=$(seconds)
+    pids=()
+    for k in 0 1 2 3 4 5 6 7; do
+        curl -s -r $((k * size / 8))-$(((k + 1) * size / 8 - 1)) "$url" -o "$work/part$k" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"  # not a bare wait: that would also wait for the servers
+    cat "$work"/part{0..7} > "$work/h.sqsh"
+    unsquashfs -q -n -d "$work/h-vendor" "$work/h.sqsh" > /dev/null
+    remote_vendor+=("$(echo "$(seconds) - $start" | bc)")
+done
+exec 3>&- 4>&-
+remote_ours_median=$(printf '%s\n' "${remote_ours[@]}" | median)
+remote_vendor_median=$(printf '%s\n' "${remote_vendor[@]}" | median)
+printf 'http, 20 ms RTT: ours %.2f s, 8 ranged curls + unsquashfs -d %.2f s, ratio %.2f (target <= 0.6)\n' \
+    "$remote_ours_median" "$remote_vendor_median" "$(echo "$remote_ours_median / $remote_vendor_median" | bc -l)"
