@@ -28,10 +28,18 @@ public final class FuseMount: Sendable {
         self.logger = filesystem.logger
         try MountpointCheck.validate(mountpoint, allowNonEmpty: options.allowNonEmpty)
 
-        sqb_fuse_set_log_handler { _, message in
-            guard let message else { return }
-            let text = String(cString: message)
-            fuseMessages.withLock { $0.append(text) }
+        if options.debug {
+            // -d traces every request through fuse_log; show it instead of collecting it.
+            sqb_fuse_set_log_handler { _, message in
+                guard let message else { return }
+                _ = write(STDERR_FILENO, message, strlen(message))
+            }
+        } else {
+            sqb_fuse_set_log_handler { _, message in
+                guard let message else { return }
+                let text = String(cString: message)
+                fuseMessages.withLock { $0.append(text) }
+            }
         }
         fuseMessages.withLock { $0.removeAll() }
 
@@ -57,6 +65,9 @@ public final class FuseMount: Sendable {
             throw MountError.mountFailed(Self.lastMessages() ?? "the kernel refused to mount \(mountpoint)")
         }
         session = Mutex(SessionHandle(pointer: created))
+        if !KernelReadahead.raise(mountpoint: mountpoint, kilobytes: options.kernelReadaheadKB) {
+            logger.debug("kernel readahead for \(mountpoint) left at its default")
+        }
     }
 
     private static func lastMessages() -> String? {

@@ -8,6 +8,8 @@ public struct MountOptions: Sendable {
     public var maxThreads = 64
     /// Allow mounting over a non-empty directory.
     public var allowNonEmpty = false
+    /// Kernel readahead for the mount in KiB (0 keeps the kernel's 128 KiB); needs root.
+    public var kernelReadaheadKB = 4096
     /// Print every FUSE request (libfuse's -d).
     public var debug = false
 
