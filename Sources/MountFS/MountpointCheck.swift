@@ -10,17 +10,20 @@ enum MountpointCheck {
         var info = stat()
         guard stat(path, &info) == 0 else {
             if errno == ENOTCONN {
-                throw MountError.mountpointBusy(path + " (a dead FUSE mount is left there; run `sqbackup unmount \(path)`)")
+                throw MountError.mountpointBusy(
+                    path + " (a dead FUSE mount is left there; run `sqbackup unmount \(path)`)")
             }
             throw MountError.mountpointMissing(path)
         }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw MountError.notADirectory(path) }
         if isMountpoint(path) { throw MountError.mountpointBusy(path) }
-        if !allowNonEmpty, let contents = try? FileManager.default.contentsOfDirectory(atPath: path), !contents.isEmpty {
+        if !allowNonEmpty, let contents = try? FileManager.default.contentsOfDirectory(atPath: path), !contents.isEmpty
+        {
             throw MountError.mountpointNotEmpty(path)
         }
         guard access("/dev/fuse", R_OK | W_OK) == 0 else {
-            throw MountError.fuseUnavailable("/dev/fuse is missing or not accessible (load the fuse module, or run with access to /dev/fuse)")
+            throw MountError.fuseUnavailable(
+                "/dev/fuse is missing or not accessible (load the fuse module, or run with access to /dev/fuse)")
         }
     }
 

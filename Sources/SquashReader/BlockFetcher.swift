@@ -240,7 +240,9 @@ final class BlockFetcher: Sendable {
             for member in run.members {
                 let start = Int(member.reference.offset - run.range.offset)
                 let result = payload.withUnsafeBytes { raw in
-                    decode(UnsafeRawBufferPointer(rebasing: raw[start..<start + member.reference.storedSize]), member.reference)
+                    decode(
+                        UnsafeRawBufferPointer(rebasing: raw[start..<start + member.reference.storedSize]),
+                        member.reference)
                 }
                 if case .success = result, let diskCache {
                     let bytes = Array(payload[start..<start + member.reference.storedSize])

@@ -63,8 +63,9 @@ struct IndexLoader {
         var rootInode: UnsafeMutablePointer<sqfs_inode_generic_t>?
         status = sqfs_dir_reader_get_root_inode(reader, &rootInode)
         guard status == 0, let rootInode else { throw corrupt("root inode", status) }
-        guard Int32(rootInode.pointee.base.type) == Int32(SQFS_INODE_DIR.rawValue)
-            || Int32(rootInode.pointee.base.type) == Int32(SQFS_INODE_EXT_DIR.rawValue)
+        guard
+            Int32(rootInode.pointee.base.type) == Int32(SQFS_INODE_DIR.rawValue)
+                || Int32(rootInode.pointee.base.type) == Int32(SQFS_INODE_EXT_DIR.rawValue)
         else {
             sqfs_free(rootInode)
             throw corrupt("root inode is not a directory")
@@ -80,7 +81,9 @@ struct IndexLoader {
         while let (directoryID, directoryInode) = pending.popLast() {
             defer { sqfs_free(directoryInode) }
             status = sqfs_dir_reader_open_dir(reader, directoryInode, 0)
-            guard status == 0 else { throw corrupt("directory of inode \(directoryInode.pointee.base.inode_number)", status) }
+            guard status == 0 else {
+                throw corrupt("directory of inode \(directoryInode.pointee.base.inode_number)", status)
+            }
             let firstEntry = UInt32(context.index.entries.count)
             while true {
                 var entry: UnsafeMutablePointer<sqfs_dir_entry_t>?
@@ -165,7 +168,8 @@ struct IndexLoader {
                 let directory = index.directories[Int(index.nodes[Int(current) - 1].payload)]
                 let parent = directory.parent
                 let parentDirectory = index.directories[Int(index.nodes[Int(parent) - 1].payload)]
-                let range = Int(parentDirectory.firstEntry)..<Int(parentDirectory.firstEntry + parentDirectory.entryCount)
+                let range =
+                    Int(parentDirectory.firstEntry)..<Int(parentDirectory.firstEntry + parentDirectory.entryCount)
                 if let entry = index.entries[range].first(where: { $0.node == current }) {
                     let start = Int(entry.nameStart)
                     parts.append(String(decoding: index.names[start..<start + Int(entry.nameLength)], as: UTF8.self))
@@ -180,8 +184,10 @@ struct IndexLoader {
             let names = index.names
             func less(_ a: ImageIndex.Entry, _ b: ImageIndex.Entry) -> Bool {
                 names.withUnsafeBytes { pool in
-                    let left = UnsafeRawBufferPointer(rebasing: pool[Int(a.nameStart)..<Int(a.nameStart + a.nameLength)])
-                    let right = UnsafeRawBufferPointer(rebasing: pool[Int(b.nameStart)..<Int(b.nameStart + b.nameLength)])
+                    let left = UnsafeRawBufferPointer(
+                        rebasing: pool[Int(a.nameStart)..<Int(a.nameStart + a.nameLength)])
+                    let right = UnsafeRawBufferPointer(
+                        rebasing: pool[Int(b.nameStart)..<Int(b.nameStart + b.nameLength)])
                     return NameOrder.compare(left, right) < 0
                 }
             }
@@ -194,7 +200,8 @@ struct IndexLoader {
             if !sorted { index.entries[start..<start + count].sort(by: less) }
         }
 
-        mutating func addNode(_ inode: UnsafeMutablePointer<sqfs_inode_generic_t>, loader: IndexLoader) throws -> UInt32 {
+        mutating func addNode(_ inode: UnsafeMutablePointer<sqfs_inode_generic_t>, loader: IndexLoader) throws -> UInt32
+        {
             let base = inode.pointee.base
             let number = base.inode_number
             let isDirectory = IndexLoader.isDirectory(inode)
@@ -277,7 +284,8 @@ struct IndexLoader {
             case Int32(SQFS_INODE_BDEV.rawValue), Int32(SQFS_INODE_EXT_BDEV.rawValue),
                 Int32(SQFS_INODE_CDEV.rawValue), Int32(SQFS_INODE_EXT_CDEV.rawValue):
                 let type = Int32(base.type)
-                let extended = type == Int32(SQFS_INODE_EXT_BDEV.rawValue) || type == Int32(SQFS_INODE_EXT_CDEV.rawValue)
+                let extended =
+                    type == Int32(SQFS_INODE_EXT_BDEV.rawValue) || type == Int32(SQFS_INODE_EXT_CDEV.rawValue)
                 let block = type == Int32(SQFS_INODE_BDEV.rawValue) || type == Int32(SQFS_INODE_EXT_BDEV.rawValue)
                 node.mode |= UInt32(block ? S_IFBLK : S_IFCHR)
                 node.nlink = extended ? data.dev_ext.nlink : data.dev.nlink
@@ -285,7 +293,8 @@ struct IndexLoader {
             case Int32(SQFS_INODE_FIFO.rawValue), Int32(SQFS_INODE_EXT_FIFO.rawValue),
                 Int32(SQFS_INODE_SOCKET.rawValue), Int32(SQFS_INODE_EXT_SOCKET.rawValue):
                 let type = Int32(base.type)
-                let extended = type == Int32(SQFS_INODE_EXT_FIFO.rawValue) || type == Int32(SQFS_INODE_EXT_SOCKET.rawValue)
+                let extended =
+                    type == Int32(SQFS_INODE_EXT_FIFO.rawValue) || type == Int32(SQFS_INODE_EXT_SOCKET.rawValue)
                 let fifo = type == Int32(SQFS_INODE_FIFO.rawValue) || type == Int32(SQFS_INODE_EXT_FIFO.rawValue)
                 node.mode |= UInt32(fifo ? S_IFIFO : S_IFSOCK)
                 node.nlink = extended ? data.ipc_ext.nlink : data.ipc.nlink

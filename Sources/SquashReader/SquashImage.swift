@@ -388,7 +388,8 @@ public final class SquashImage: Sendable {
             let slot = Int(layout.firstBlock) + Int(block)
             let isLast = block == UInt64(layout.blockCount) - 1 && layout.fragmentIndex == UInt32.max
             let expected = isLast ? Int(fileSize - block * blockSize) : Int(blockSize)
-            return BlockReference(offset: index.blockOffsets[slot], word: index.blockWords[slot], expectedSize: expected)
+            return BlockReference(
+                offset: index.blockOffsets[slot], word: index.blockWords[slot], expectedSize: expected)
         }
         let fragment = index.fragments[Int(layout.fragmentIndex)]
         return BlockReference(offset: fragment.start, word: fragment.word, expectedSize: nil)

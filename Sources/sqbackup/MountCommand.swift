@@ -34,7 +34,8 @@ struct MountCommand: ParsableCommand {
     @Option(name: .long, help: "Memory for decompressed blocks (e.g. 256M).")
     var memoryCache = "256M"
 
-    @Option(name: .long, help: "Persistent block cache directory (default: $XDG_CACHE_HOME/sqbackup or ~/.cache/sqbackup).")
+    @Option(
+        name: .long, help: "Persistent block cache directory (default: $XDG_CACHE_HOME/sqbackup or ~/.cache/sqbackup).")
     var cacheDir: String?
 
     @Option(name: .long, help: "Disk space the persistent block cache may use, shared by all mounts (e.g. 4G).")
@@ -45,7 +46,8 @@ struct MountCommand: ParsableCommand {
         help: "Keep fetched blocks on disk across mounts (default: on for backups and URLs, off for local files).")
     var diskCache: Bool?
 
-    @Option(name: .long, help: "all: copy the whole image into the disk cache in the background; none: only what is read.")
+    @Option(
+        name: .long, help: "all: copy the whole image into the disk cache in the background; none: only what is read.")
     var prefetch: PrefetchMode = .none
 
     @Option(name: .long, help: "FUSE worker threads (requests waiting on storage at once).")

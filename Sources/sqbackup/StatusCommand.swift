@@ -33,7 +33,9 @@ struct StatusCommand: ParsableCommand {
             if statuses.isEmpty { print("no sqbackup mounts are running") }
             for status in statuses {
                 let ratio = status.cacheHitRatio.map { String(format: "%.1f%%", $0 * 100) } ?? "-"
-                func milliseconds(_ value: Double?) -> String { value.map { String(format: "%.1fms", $0 * 1000) } ?? "-" }
+                func milliseconds(_ value: Double?) -> String {
+                    value.map { String(format: "%.1fms", $0 * 1000) } ?? "-"
+                }
                 print(
                     """
                     \(status.mountpoint)  (pid \(status.pid), \(status.source))

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
     import Glibc
@@ -126,7 +126,8 @@ struct LazyMountTests {
         try fixture.server.reset()
         try mount(fixture, ["--prefetch", "all"])
         // Hydration runs in the background; wait until the server has sent the whole image.
-        let imageSize = try FileManager.default.attributesOfItem(atPath: fixture.server.directory + "/image.sqsh")[.size] as! Int
+        let imageSize =
+            try FileManager.default.attributesOfItem(atPath: fixture.server.directory + "/image.sqsh")[.size] as! Int
         let deadline = Date().addingTimeInterval(30)
         var stats = try fixture.server.stats()
         while stats.bytes < imageSize * 9 / 10 && Date() < deadline {
@@ -152,7 +153,9 @@ struct LazyMountTests {
         let whole = try Data(contentsOf: URL(fileURLWithPath: fixture.mountpoint + "/big.bin"))
         #expect([UInt8](whole) == fixture.big)
         for index in stride(from: 0, to: 500, by: 37) {
-            #expect(try String(contentsOfFile: fixture.mountpoint + "/tree/f\(index).txt", encoding: .utf8) == "file \(index)\n")
+            #expect(
+                try String(contentsOfFile: fixture.mountpoint + "/tree/f\(index).txt", encoding: .utf8)
+                    == "file \(index)\n")
         }
         let afterRemount = try fixture.server.stats()
         // Only the mount's own metadata reads; no data block comes from the network.

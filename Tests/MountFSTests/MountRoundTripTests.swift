@@ -2,8 +2,8 @@ import CShims
 import Foundation
 import SquashReader
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
     import Glibc
@@ -37,7 +37,8 @@ struct MountRoundTripTests {
         let ours = UnsquashfsListing.ofTree(mounted.mountpoint)
         let missing = Set(listing).subtracting(ours).sorted()
         let extra = Set(ours).subtracting(listing).sorted()
-        #expect(missing.isEmpty && extra.isEmpty, "unsquashfs only: \(missing.prefix(10)) mount only: \(extra.prefix(10))")
+        #expect(
+            missing.isEmpty && extra.isEmpty, "unsquashfs only: \(missing.prefix(10)) mount only: \(extra.prefix(10))")
         #expect(listing.count == ours.count)
     }
 

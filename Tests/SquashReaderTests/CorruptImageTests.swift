@@ -1,8 +1,8 @@
 import Foundation
 import SquashReader
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// Builds a small image whose first file has compressible (so compressed) blocks.
 func makeSmallImage(in work: TemporaryDirectory, compressor: String = "zstd") throws -> String {

@@ -1,8 +1,8 @@
 import Foundation
 import SquashReader
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Reads through the persistent disk cache")
 struct DiskCacheReadTests {
@@ -78,7 +78,9 @@ struct DiskCacheReadTests {
             try image.hydrate()
         }
         // Damage every entry's last byte.
-        let entries = FileManager.default.enumerator(atPath: cache)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".blk") }
+        let entries = FileManager.default.enumerator(atPath: cache)!.compactMap { $0 as? String }.filter {
+            $0.hasSuffix(".blk")
+        }
         #expect(!entries.isEmpty)
         for entry in entries {
             let handle = try FileHandle(forUpdating: URL(fileURLWithPath: cache + "/" + entry))

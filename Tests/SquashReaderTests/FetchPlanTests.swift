@@ -1,8 +1,8 @@
 import Foundation
 import SquashReader
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// An image of one 40 MiB file of compressible data plus a small tree, and its source bytes.
 private let fixture: Result<(image: String, data: [UInt8]), any Error> = Result {

@@ -31,10 +31,12 @@ enum ImageExpectations {
                     continue
                 }
                 if attributes.mode != UInt32(info.st_mode) {
-                    problems.append("\(path): mode \(String(attributes.mode, radix: 8)) vs \(String(info.st_mode, radix: 8))")
+                    problems.append(
+                        "\(path): mode \(String(attributes.mode, radix: 8)) vs \(String(info.st_mode, radix: 8))")
                 }
                 if attributes.uid != info.st_uid || attributes.gid != info.st_gid {
-                    problems.append("\(path): owner \(attributes.uid):\(attributes.gid) vs \(info.st_uid):\(info.st_gid)")
+                    problems.append(
+                        "\(path): owner \(attributes.uid):\(attributes.gid) vs \(info.st_uid):\(info.st_gid)")
                 }
                 if Int(attributes.mtime) != info.st_mtim.tv_sec {
                     problems.append("\(path): mtime \(attributes.mtime) vs \(info.st_mtim.tv_sec)")
@@ -42,7 +44,9 @@ enum ImageExpectations {
                 let key = "\(info.st_ino)"
                 if info.st_mode & S_IFMT != S_IFDIR {
                     if let existing = inodeToNode[key], existing != node { problems.append("\(path): hard link split") }
-                    if let existing = nodeToInode[node], existing != key { problems.append("\(path): distinct files merged") }
+                    if let existing = nodeToInode[node], existing != key {
+                        problems.append("\(path): distinct files merged")
+                    }
                     inodeToNode[key] = node
                     nodeToInode[node] = key
                     if attributes.nlink != UInt32(info.st_nlink) {

@@ -1,8 +1,8 @@
 import Foundation
 import SquashReader
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// One source tree shared by the tests of this file; generating it takes a few seconds.
 private let sharedTree: Result<String, any Error> = Result {

@@ -7,7 +7,8 @@ public final class S3TestServer: Sendable {
 
     private static let started: Result<S3TestServer, ScriptServerError> = {
         do {
-            return .success(S3TestServer(try ScriptServer(script: "s3_server.py", arguments: ["0", "--bucket", bucket])))
+            return .success(
+                S3TestServer(try ScriptServer(script: "s3_server.py", arguments: ["0", "--bucket", bucket])))
         } catch let error as ScriptServerError {
             return .failure(error)
         } catch {

@@ -21,7 +21,8 @@ public enum SquashfsTools {
     /// Fails with installation advice when the oracle tools are missing (CI installs them).
     public static func requireTools() throws {
         for tool in ["mksquashfs", "unsquashfs"] where !Shell.has(tool) {
-            throw ShellError.failed(tool, 127, "\(tool) is not installed: apt-get install squashfs-tools squashfs-tools-ng squashfuse")
+            throw ShellError.failed(
+                tool, 127, "\(tool) is not installed: apt-get install squashfs-tools squashfs-tools-ng squashfuse")
         }
     }
 }

@@ -152,7 +152,9 @@ public enum TestTree {
         var directories = [root]
         while let relative = enumerator?.nextObject() as? String {
             var info = stat()
-            if lstat(path(relative), &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { directories.append(path(relative)) }
+            if lstat(path(relative), &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+                directories.append(path(relative))
+            }
         }
         for (index, directory) in directories.reversed().enumerated() {
             try setTime(directory, 1_600_000_000 + index)

@@ -44,7 +44,9 @@ public struct TreeComparison: Sendable {
             }
             if !relative.isEmpty || compareRoot {
                 if a.st_mode & 0o7777 != b.st_mode & 0o7777 {
-                    problems.append("\(name): mode \(String(a.st_mode & 0o7777, radix: 8)) vs \(String(b.st_mode & 0o7777, radix: 8))")
+                    problems.append(
+                        "\(name): mode \(String(a.st_mode & 0o7777, radix: 8)) vs \(String(b.st_mode & 0o7777, radix: 8))"
+                    )
                 }
                 if compareOwners, a.st_uid != b.st_uid || a.st_gid != b.st_gid {
                     problems.append("\(name): owner \(a.st_uid):\(a.st_gid) vs \(b.st_uid):\(b.st_gid)")
@@ -86,7 +88,9 @@ public struct TreeComparison: Sendable {
                 let xa = Self.xattrs(left).filter { key, _ in !ignoredXattrPrefixes.contains { key.hasPrefix($0) } }
                 let xb = Self.xattrs(right).filter { key, _ in !ignoredXattrPrefixes.contains { key.hasPrefix($0) } }
                 if xa != xb {
-                    problems.append("\(name): xattrs \(xa.keys.sorted()) vs \(xb.keys.sorted())\(xa.keys == xb.keys ? " (values differ)" : "")")
+                    problems.append(
+                        "\(name): xattrs \(xa.keys.sorted()) vs \(xb.keys.sorted())\(xa.keys == xb.keys ? " (values differ)" : "")"
+                    )
                 }
             }
         }
@@ -113,7 +117,9 @@ public struct TreeComparison: Sendable {
     /// nil when both files hold the same bytes, else where they first differ.
     public static func contentDifference(_ left: String, _ right: String) -> String? {
         guard let a = FileHandle(forReadingAtPath: left) else { return "(cannot open \(left))" }
-        guard let b = FileHandle(forReadingAtPath: right) else { return "(cannot open \(right): \(String(cString: strerror(errno))))" }
+        guard let b = FileHandle(forReadingAtPath: right) else {
+            return "(cannot open \(right): \(String(cString: strerror(errno))))"
+        }
         defer {
             try? a.close()
             try? b.close()
@@ -123,7 +129,9 @@ public struct TreeComparison: Sendable {
             let chunkA = a.readData(ofLength: 1 << 20)
             let chunkB = b.readData(ofLength: 1 << 20)
             if chunkA != chunkB {
-                let index = zip(chunkA, chunkB).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(chunkA.count, chunkB.count)
+                let index =
+                    zip(chunkA, chunkB).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                    ?? min(chunkA.count, chunkB.count)
                 return "at byte \(offset + index)"
             }
             if chunkA.isEmpty { return nil }
