@@ -69,7 +69,7 @@ public final class HTTPRangeSource: RangeSource {
     }
 
     public func read(ranges: [ByteRange]) throws -> [[UInt8]] {
-        try FanOut.map(count: ranges.count, width: parallelRequests) { [self] index in try read(ranges[index]) }
+        try ParallelWork.map(count: ranges.count, width: parallelRequests) { [self] index in try read(ranges[index]) }
     }
 
     private static func probe(url: String, name: String, client: HTTPClient, retryPolicy: RetryPolicy) throws

@@ -94,7 +94,7 @@ public final class S3Store: ObjectStore {
     }
 
     public func get(_ key: String, ranges: [ByteRange], ifMatch: String?) throws -> [[UInt8]] {
-        try FanOut.map(count: ranges.count, width: parallelRequests) { [self] index in
+        try ParallelWork.map(count: ranges.count, width: parallelRequests) { [self] index in
             try get(key, range: ranges[index], ifMatch: ifMatch)
         }
     }

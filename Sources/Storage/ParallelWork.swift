@@ -1,11 +1,12 @@
 import Foundation
-import Storage
 import Synchronization
 
 /// Blocking work (store requests) on up to `width` threads of its own, so that network waits
 /// don't occupy Dispatch's CPU-sized pool.
-enum ParallelWork {
-    static func map<T: Sendable>(count: Int, width: Int, _ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
+public enum ParallelWork {
+    public static func map<T: Sendable>(count: Int, width: Int, _ body: @escaping @Sendable (Int) throws -> T) throws
+        -> [T]
+    {
         if count == 0 { return [] }
         if count == 1 || width <= 1 { return try (0..<count).map(body) }
         let results = ConcurrentResults<T>(count: count)
