@@ -4,11 +4,17 @@ import Foundation
     import Glibc
 #endif
 
-/// Detaches sqbackup mounts (FUSE, and later the overlays stacked on them).
+/// Detaches sqbackup mounts: FUSE mounts, and lazy roots (the overlay and the mount under it).
 public enum Unmounter {
-    /// Unmounts `mountpoint`; with `lazy`, detaches it even while files are open.
-    public static func unmount(_ mountpoint: String, lazy: Bool = false) throws {
+    /// Unmounts `mountpoint`; with `lazy`, detaches it even while files are open. A lazy root's
+    /// target is torn down whole (see `LazyRestore.teardown`).
+    public static func unmount(
+        _ mountpoint: String, lazy: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
         let path = URL(fileURLWithPath: mountpoint).standardizedFileURL.path
+        if let root = LazyRoot.find(target: path, stateRoot: LazyRoot.stateRoot(environment: environment)) {
+            return try LazyRestore.teardown(root, detach: lazy)
+        }
         if getuid() == 0 {
             if umount2(path, lazy ? Int32(MNT_DETACH) : 0) == 0 { return }
             let code = errno

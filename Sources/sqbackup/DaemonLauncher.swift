@@ -46,9 +46,14 @@ enum DaemonLauncher {
         var exitStatus: Int32 = 0
         waitpid(pid, &exitStatus, 0)
         if text.hasPrefix("error: ") {
-            // The daemon already classified the failure; pass its words through.
-            CommandSupport.printError(String(text.dropFirst("error: ".count)))
-            throw ExitCode(1)
+            // The daemon already classified the failure ("CODE: message"); pass it on as it was.
+            let reported = text.dropFirst("error: ".count)
+            if let colon = reported.range(of: ": "),
+                let code = BackupError.Code(rawValue: String(reported[..<colon.lowerBound]))
+            {
+                throw BackupError(code, String(reported[colon.upperBound...]))
+            }
+            throw BackupError(.mountFailed, String(reported))
         }
         throw BackupError(
             .mountFailed, "the mount daemon exited before the mount was ready (wait status \(exitStatus))")

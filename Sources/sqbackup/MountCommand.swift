@@ -117,6 +117,22 @@ struct MountCommand: ParsableCommand {
         }
     }
 
+    /// Starts a mount daemon with default settings on behalf of another command (`restore --lazy`)
+    /// and returns once it is ready.
+    static func launchDaemon(
+        reference: ImageReference, mountpoint: String, options: [String], storeFlags: StoreFlags, logFile: String?,
+        verbose: Bool
+    ) throws {
+        let handOff = reference.handOff
+        for (name, value) in handOff.environment { setenv(name, value, 1) }
+        var arguments = ["mount", handOff.argument, mountpoint, "--foreground", "--ready-fd", "3"]
+        for option in options { arguments += ["-o", option] }
+        arguments += storeFlags.arguments
+        if let logFile { arguments += ["--log-file", logFile] }
+        if verbose { arguments.append("--verbose") }
+        try DaemonLauncher.launch(arguments: arguments)
+    }
+
     private func daemonArguments(image: String, mountpoint: String) -> [String] {
         var arguments = ["mount", image, mountpoint, "--foreground", "--ready-fd", "3"]
         for option in options { arguments += ["-o", option] }

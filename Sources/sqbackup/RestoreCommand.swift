@@ -11,6 +11,12 @@ struct RestoreCommand: ParsableCommand {
             Without --target the backup's original directory is rolled back: afterwards it equals
             the snapshot, and only what differs is fetched and written (entries the snapshot lacks
             are removed unless --keep-extra). --target must be missing or empty unless --force.
+
+            --lazy returns at once: the backup is mounted lazily (read-only, fetched on demand) and
+            kernel overlayfs is put on top at the target, so writes land in a local upper layer
+            (under $SQBACKUP_STATE_DIR, default ~/.local/state/sqbackup). `sqbackup unmount TARGET`
+            removes the root and its writes. --hydrate then copies every file into the upper layer
+            in the background so the root stops needing the store. Needs root.
             """)
 
     @Argument(help: "A backup id, an http(s) URL of an image, or a local image file (these need --target).")
@@ -30,14 +36,28 @@ struct RestoreCommand: ParsableCommand {
     @Flag(name: .long, help: "Keep setuid/setgid bits and file capabilities (root only; the image is trusted).")
     var preserveSetuid = false
 
+    @Flag(name: .long, help: "Return at once: a writable overlay on a lazy read-only mount (needs root).")
+    var lazy = false
+
+    @Flag(name: .long, help: "With --lazy: copy every file into the overlay's upper layer in the background.")
+    var hydrate = false
+
     @Flag(name: .long, help: "Print the result as JSON.")
     var json = false
 
     @Flag(name: [.short, .long], help: "More log output.")
     var verbose = false
 
+    func validate() throws {
+        if hydrate && !lazy { throw ValidationError("--hydrate goes with --lazy") }
+        if lazy && (keepExtra || preserveSetuid) {
+            throw ValidationError("--keep-extra and --preserve-setuid apply to real files, not to --lazy")
+        }
+    }
+
     func run() throws {
         CommandSupport.bootstrapLogging(verbose: verbose)
+        if lazy { return try runLazy() }
         try CommandSupport.reporting {
             var options = RestoreBackupOptions(targetDir: target.map(CommandSupport.absolute), force: force)
             options.keepExtra = keepExtra
@@ -55,5 +75,49 @@ struct RestoreCommand: ParsableCommand {
                         + String(format: "%.2f s", result.duration))
             }
         }
+    }
+
+    private func runLazy() throws {
+        try CommandSupport.reporting {
+            let started = ContinuousClock.now
+            let options = LazyRestoreOptions(targetDir: target.map(CommandSupport.absolute), force: force)
+            let reference = ImageReference(image).absolute()
+            let root = try LazyRestore.restore(reference, store: storeFlags.selection, options: options) { root in
+                try MountCommand.launchDaemon(
+                    reference: reference, mountpoint: root.lower, options: ["allow_other"], storeFlags: storeFlags,
+                    logFile: root.mountLog, verbose: verbose)
+            }
+            if hydrate { try HydrateRootCommand.launch(target: root.target) }
+            let elapsed = ContinuousClock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            if json {
+                print(try BackupFormatting.json(LazyRestoreReport(root: root, hydrating: hydrate, duration: seconds)))
+            } else {
+                print(
+                    "\(root.target) is ready: \(root.image) mounted lazily with a writable overlay "
+                        + String(format: "(%.2f s)", seconds) + (hydrate ? "; hydrating in the background" : ""))
+                print("  writes go to \(root.upper); `sqbackup unmount \(root.target)` removes the root and its writes")
+            }
+        }
+    }
+}
+
+/// The `--json` output of `restore --lazy`: the spec's `dir` plus where the root's state lives.
+struct LazyRestoreReport: Encodable {
+    var dir: String
+    var lazy = true
+    var image: String
+    var stateDir: String
+    var upperDir: String
+    var hydrating: Bool
+    var duration: Double
+
+    init(root: LazyRoot, hydrating: Bool, duration: Double) {
+        dir = root.target
+        image = root.image
+        stateDir = root.stateDirectory
+        upperDir = root.upper
+        self.hydrating = hydrating
+        self.duration = duration
     }
 }

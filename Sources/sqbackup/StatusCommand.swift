@@ -16,8 +16,14 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         try CommandSupport.reporting {
             var statuses = StatusChannel.query()
+            let roots = LazyRoot.all(stateRoot: LazyRoot.stateRoot(environment: ProcessInfo.processInfo.environment))
             if let mountpoint {
-                let wanted = CommandSupport.absolute(mountpoint)
+                var wanted = CommandSupport.absolute(mountpoint)
+                // A lazy root answers for the mount under it.
+                if let root = roots.first(where: { $0.target == wanted }) {
+                    wanted = root.lower
+                    if !json { print(describe(root)) }
+                }
                 statuses = statuses.filter { $0.mountpoint == wanted }
                 guard !statuses.isEmpty else {
                     throw BackupError(.notFound, "no sqbackup mount at \(wanted) (see `sqbackup status`)")
@@ -29,6 +35,9 @@ struct StatusCommand: ParsableCommand {
                 encoder.dateEncodingStrategy = .iso8601
                 print(String(decoding: try encoder.encode(statuses), as: UTF8.self))
                 return
+            }
+            if mountpoint == nil {
+                for root in roots { print(describe(root)) }
             }
             if statuses.isEmpty { print("no sqbackup mounts are running") }
             for status in statuses {
@@ -45,5 +54,19 @@ struct StatusCommand: ParsableCommand {
                     """)
             }
         }
+    }
+
+    /// A lazy root and how far its hydration got.
+    private func describe(_ root: LazyRoot) -> String {
+        var text = "\(root.target)  lazy root of \(root.image), mounted on \(root.lower), writes in \(root.upper)"
+        if let hydration = root.hydration {
+            let progress = hydration.progress
+            let state = progress.finished ? "done" : "running (pid \(hydration.pid))"
+            text +=
+                "\n  hydration \(state): \(progress.filesDone)/\(progress.filesTotal) files, "
+                + "\(progress.bytesDone)/\(progress.bytesTotal) bytes"
+                + (progress.failed.isEmpty ? "" : ", \(progress.failed.count) failed")
+        }
+        return text
     }
 }
