@@ -65,17 +65,19 @@ public struct Restorer: Sendable {
         return false
     }
 
-    /// Builds the tree in `.<name>.sqbackup-restore-<random>` next to `target`, then renames it
-    /// over the (missing or empty) target; removes the sibling on any failure.
+    /// Builds the tree in `.<name>.sqbackup-restore-<pid>-<random>` next to `target`, then renames
+    /// it over the (missing or empty) target; removes the sibling on any failure, and the siblings
+    /// of earlier restores whose process is gone (killed before it could clean up).
     private func buildFresh(_ target: String) throws -> RestoreRun {
         let parentPath = (target as NSString).deletingLastPathComponent
         let name = Array((target as NSString).lastPathComponent.utf8)
         guard !name.isEmpty, name != [47] else { throw RestoreError("\(target): can't restore over /") }
         try FileManager.default.createDirectory(atPath: parentPath, withIntermediateDirectories: true)
         let parent = try DirectoryHandle.open(path: parentPath)
+        let prefix = [46] + name.prefix(200) + Array(".sqbackup-restore-".utf8)
+        removeAbandonedSiblings(in: parent, prefix: prefix)
         let sibling =
-            [46] + name.prefix(200)
-            + Array(".sqbackup-restore-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))".utf8)
+            prefix + Array("\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))".utf8)
         guard DirectoryHandle.withName(sibling, { mkdirat(parent.fd, $0, 0o700) }) == 0 else {
             throw RestoreError.system("create", parent.display(sibling))
         }
@@ -99,6 +101,20 @@ public struct Restorer: Sendable {
             logger.debug("restore failed; removing the partial tree", metadata: ["error": "\(error)"])
             _ = try? parent.removeTree(sibling)
             throw error
+        }
+    }
+
+    /// Removes `<prefix><pid>-…` directories whose pid no longer runs. A live pid may be another
+    /// restore into the same target right now; its tree is left alone.
+    private func removeAbandonedSiblings(in parent: DirectoryHandle, prefix: [UInt8]) {
+        for entry in (try? parent.names()) ?? [] where entry.starts(with: prefix) {
+            let rest = entry.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: 45), let pid = Int32(String(decoding: rest[..<dash], as: UTF8.self)),
+                pid > 0, kill(pid, 0) == -1, errno == ESRCH
+            else { continue }
+            logger.info(
+                "removing the partial tree of an interrupted restore", metadata: ["path": "\(parent.display(entry))"])
+            _ = try? parent.removeTree(entry)
         }
     }
 

@@ -94,8 +94,10 @@ struct IndexLoader {
                 let nameLength = Int(entry.pointee.size) + 1
                 let nameBytes = UnsafeBufferPointer(start: sqb_dir_entry_name(entry), count: nameLength)
                 if let problem = Self.unsafeNameProblem(nameBytes) {
+                    let parent = context.path(of: directoryID)
                     context.index.rejectedEntries.append(
-                        "\(context.path(of: directoryID))/\(String(decoding: nameBytes, as: UTF8.self)): \(problem)")
+                        (parent.hasSuffix("/") ? parent : parent + "/")
+                            + "\(String(decoding: nameBytes, as: UTF8.self)): \(problem)")
                     continue
                 }
                 var childInode: UnsafeMutablePointer<sqfs_inode_generic_t>?

@@ -66,6 +66,67 @@ struct HostileImageTests {
         #expect(RestoreFixture.differences(source, parent + "/t") == [])
     }
 
+    /// An image whose directory table holds the names `..` (a directory with a file), `.` (a file)
+    /// and `a/b` (a directory): no filesystem can hold them, so a tree is built with stand-in names
+    /// of the same length, stored with uncompressed metadata, and the names are patched in place.
+    private func unsafeNameImage(in work: TemporaryDirectory) throws -> String {
+        let source = work.child("unsafe")
+        let stand = (dots: "\u{2}\u{2}", dot: "\u{7f}", slash: "a\u{3}b")
+        try FileManager.default.createDirectory(atPath: source + "/" + stand.dots, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: source + "/" + stand.slash, withIntermediateDirectories: true)
+        try RestoreFixture.write("pwned\n", to: source + "/" + stand.dots + "/pwned.txt")
+        try RestoreFixture.write("dot\n", to: source + "/" + stand.dot)
+        try RestoreFixture.write("slash\n", to: source + "/" + stand.slash + "/x")
+        try RestoreFixture.write("ok\n", to: source + "/ok.txt")
+        let path = work.child("unsafe.sqsh")
+        try Shell.check(["mksquashfs", source, path, "-noI", "-noD", "-noF", "-noX", "-quiet", "-no-progress"])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        // A name is stored after its length - 1 (u16, little endian), so the pattern is unambiguous.
+        for (from, to) in [
+            ([1, 0, 2, 2], [1, 0, 46, 46]), ([0, 0, 127], [0, 0, 46]), ([2, 0, 97, 3, 98], [2, 0, 97, 47, 98]),
+        ] as [([UInt8], [UInt8])] {
+            let hits = (0...(bytes.count - from.count)).filter { bytes[$0..<$0 + from.count].elementsEqual(from) }
+            try #require(hits.count == 1, "stand-in name \(from) found \(hits.count) times")
+            bytes.replaceSubrange(hits[0]..<hits[0] + to.count, with: to)
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        // rdsquashfs lists the names as stored (unsquashfs refuses them: "invalid characters in name").
+        let listing = try Shell.check(["rdsquashfs", "-l", "/", path])
+        let lines = listing.split(separator: "\n")
+        for name in [" ..", " a/b", " ."] {
+            #expect(lines.contains { $0.hasSuffix(name) }, "\(name) not in \(listing)")
+        }
+        return path
+    }
+
+    @Test("names '..', '.' and 'a/b' in the image are skipped and reported; nothing lands beside the target")
+    func unsafeNames() throws {
+        let work = try TemporaryDirectory("restore-unsafe-names")
+        defer { work.remove() }
+        let image = try unsafeNameImage(in: work)
+        let parent = work.child("parent")
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+
+        let fresh = try RestoreFixture.restore(image, into: parent + "/t")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent) == ["t"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent + "/t") == ["ok.txt"])
+        #expect(fresh.rejected.count == 3, "\(fresh.rejected)")
+        for name in ["/..:", "/.:", "/a/b:"] {
+            #expect(fresh.rejected.contains { $0.hasPrefix(name) }, "\(name) in \(fresh.rejected)")
+        }
+
+        // In place, over a target that has an `a` directory for `a/b` to land in.
+        try FileManager.default.createDirectory(atPath: parent + "/t/a", withIntermediateDirectories: true)
+        let inPlace = try RestoreFixture.restore(image, into: parent + "/t")
+        #expect(inPlace.rejected.count == 3)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent) == ["t"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent + "/t") == ["ok.txt"], "extra `a` removed")
+        #expect(!FileManager.default.fileExists(atPath: work.child("pwned.txt")))
+
+        let opened = try SquashImage.open(try LocalFileSource(path: image))
+        #expect(opened.entries(of: SquashImage.rootID).map { String(decoding: $0.name, as: UTF8.self) } == ["ok.txt"])
+    }
+
     @Test("device nodes are skipped and reported when not allowed; setuid bits are stripped by default")
     func devicesAndSetuid() throws {
         let work = try TemporaryDirectory("restore-devices")

@@ -28,6 +28,32 @@ struct InterruptedRestoreTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent) == [])
     }
 
+    @Test("the hidden tree of a restore killed mid-way is removed by the next restore; a live one's is kept")
+    func abandonedSiblingRemoved() throws {
+        let work = try TemporaryDirectory("restore-abandoned")
+        defer { work.remove() }
+        let source = try RestoreFixture.standardTree(in: work, largeFiles: false)
+        let imagePath = try RestoreFixture.image(of: source, in: work)
+        let parent = work.child("parent")
+        // A process that has exited: its pid is free (reuse within this test is vanishingly unlikely).
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let abandoned = parent + "/.t.sqbackup-restore-\(finished.processIdentifier)-1f2e"
+        let live = parent + "/.t.sqbackup-restore-\(getpid())-3c4d"
+        let unrelated = parent + "/.t.sqbackup-restore-notapid"
+        for path in [abandoned, live, unrelated] {
+            try FileManager.default.createDirectory(atPath: path + "/half", withIntermediateDirectories: true)
+            try RestoreFixture.write("partial\n", to: path + "/half/file")
+        }
+        _ = try RestoreFixture.restore(imagePath, into: parent + "/t")
+        #expect(RestoreFixture.differences(source, parent + "/t") == [])
+        #expect(!FileManager.default.fileExists(atPath: abandoned))
+        #expect(FileManager.default.fileExists(atPath: live + "/half/file"))
+        #expect(FileManager.default.fileExists(atPath: unrelated + "/half/file"))
+    }
+
     @Test("in place, every file is either the old or the new version after a failure, and a retry completes")
     func inPlaceNeverTorn() throws {
         let work = try TemporaryDirectory("restore-fail-inplace")
