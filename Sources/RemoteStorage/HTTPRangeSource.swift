@@ -5,8 +5,9 @@ import Storage
 /// A read-only `RangeSource` over a plain or presigned http(s) URL, so that a machine without
 /// store credentials can mount an image.
 ///
-/// Opening probes `Range: bytes=0-0` (a presigned GET URL does not allow HEAD) to learn the
-/// size and ETag; every later read sends `If-Match` and checks the answer's ETag, so a
+/// Opening reads the head of the object (`Range: bytes=0-…`; a presigned GET URL does not allow
+/// HEAD) to learn the size and ETag, and keeps those bytes: the image reader's first read (the
+/// superblock) then costs no second round trip. Every later read sends `If-Match` and checks the answer's ETag, so a
 /// replaced object fails with `changed` instead of mixing versions. The URL's query (a
 /// presigned signature) never appears in `displayName`, errors or logs.
 public final class HTTPRangeSource: RangeSource {
@@ -20,9 +21,13 @@ public final class HTTPRangeSource: RangeSource {
     private let retryPolicy: RetryPolicy
     private let parallelRequests: Int
     private let logger = Logger(label: "sqbackup.http-source")
+    /// The first bytes of the object, read by the opening probe.
+    private let prefix: [UInt8]
 
+    /// `headLength`: how much of the head the opening request reads and keeps (at least 1 byte).
     public init(
-        url: String, client: HTTPClient = .shared, retryPolicy: RetryPolicy = .standard, parallelRequests: Int = 16
+        url: String, client: HTTPClient = .shared, retryPolicy: RetryPolicy = .standard, parallelRequests: Int = 16,
+        headLength: Int = 128 << 10
     ) throws {
         let name = Self.redacted(url)
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
@@ -36,21 +41,28 @@ public final class HTTPRangeSource: RangeSource {
         self.parallelRequests = max(1, parallelRequests)
         displayName = name
 
-        let probe = try Self.probe(url: url, name: name, client: client, retryPolicy: retryPolicy)
+        let probe = try Self.probe(
+            url: url, name: name, length: max(1, headLength), client: client, retryPolicy: retryPolicy)
         switch probe.status {
         case 206:
-            guard let total = probe.contentRange?.total else {
+            guard let range = probe.contentRange, let total = range.total else {
                 throw StorageError.io(object: name, reason: "206 answer without the object size in Content-Range")
             }
             size = total
+            // Kept only when it is exactly the start of the object; otherwise reads fetch it again.
+            prefix =
+                range.first == 0 && UInt64(probe.body.count) == min(total, UInt64(max(1, headLength)))
+                ? probe.body : []
         case 416:
             size = probe.unsatisfiedRangeTotal ?? 0
+            prefix = []
         case 200:
             let length = probe.headers["content-length"].flatMap(UInt64.init) ?? UInt64(probe.body.count)
             guard length == 0 else {
                 throw StorageError.io(object: name, reason: "the server does not support range requests")
             }
             size = 0
+            prefix = []
         default:
             throw Self.failure(probe, object: name)
         }
@@ -60,6 +72,9 @@ public final class HTTPRangeSource: RangeSource {
     public func read(_ range: ByteRange) throws -> [UInt8] {
         try checkBounds(range)
         if range.length == 0 { return [] }
+        if range.offset + UInt64(range.length) <= UInt64(prefix.count) {
+            return Array(prefix[Int(range.offset)..<Int(range.offset) + range.length])
+        }
         return try RangedDownload(
             object: displayName, range: range, ifMatch: etag, client: client, retryPolicy: retryPolicy, logger: logger,
             makeRequest: { [url] headers in HTTPRequest(method: "GET", url: url, headers: headers) },
@@ -72,15 +87,15 @@ public final class HTTPRangeSource: RangeSource {
         try ParallelWork.map(count: ranges.count, width: parallelRequests) { [self] index in try read(ranges[index]) }
     }
 
-    private static func probe(url: String, name: String, client: HTTPClient, retryPolicy: RetryPolicy) throws
-        -> HTTPResponse
+    private static func probe(url: String, name: String, length: Int, client: HTTPClient, retryPolicy: RetryPolicy)
+        throws -> HTTPResponse
     {
         var attempt = 0
         while true {
             attempt += 1
             do {
                 let response = try client.perform(
-                    HTTPRequest(method: "GET", url: url, headers: [("Range", "bytes=0-0")]))
+                    HTTPRequest(method: "GET", url: url, headers: [("Range", "bytes=0-\(length - 1)")]))
                 if S3Store.isRetryable(response) && attempt < retryPolicy.maxAttempts {
                     retryPolicy.sleep(afterAttempt: attempt, retryAfter: S3Store.retryAfter(response))
                     continue

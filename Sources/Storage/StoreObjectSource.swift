@@ -3,10 +3,18 @@ public struct StoreObjectSource<Store: ObjectStore>: RangeSource {
     public let store: Store
     /// The version every read is pinned to.
     public let info: ObjectInfo
+    /// The first bytes of this version, when the opener already has them; reads inside are free.
+    public let prefix: [UInt8]
 
-    public init(store: Store, info: ObjectInfo) {
+    public init(store: Store, info: ObjectInfo, prefix: [UInt8] = []) {
         self.store = store
         self.info = info
+        self.prefix = prefix.count <= Int(clamping: info.size) ? prefix : []
+    }
+
+    private func fromPrefix(_ range: ByteRange) -> [UInt8]? {
+        guard range.offset + UInt64(range.length) <= UInt64(prefix.count) else { return nil }
+        return Array(prefix[Int(range.offset)..<Int(range.offset) + range.length])
     }
 
     public var size: UInt64 { info.size }
@@ -16,14 +24,18 @@ public struct StoreObjectSource<Store: ObjectStore>: RangeSource {
     public func read(_ range: ByteRange) throws -> [UInt8] {
         try checkBounds(range)
         if range.length == 0 { return [] }
+        if let kept = fromPrefix(range) { return kept }
         return try store.get(info.key, range: range, ifMatch: info.etag)
     }
 
     public func read(ranges: [ByteRange]) throws -> [[UInt8]] {
         for range in ranges { try checkBounds(range) }
-        let wanted = ranges.filter { $0.length > 0 }
+        let wanted = ranges.filter { $0.length > 0 && fromPrefix($0) == nil }
         let fetched = try store.get(info.key, ranges: wanted, ifMatch: info.etag)
         var next = fetched.makeIterator()
-        return ranges.map { $0.length == 0 ? [] : next.next() ?? [] }
+        return ranges.map { range in
+            if range.length == 0 { return [] }
+            return fromPrefix(range) ?? next.next() ?? []
+        }
     }
 }

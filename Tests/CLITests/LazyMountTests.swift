@@ -77,7 +77,8 @@ struct LazyMountTests {
         try fixture.server.reset()
         try mount(fixture)
         let mounting = try fixture.server.stats()
-        #expect(mounting.requests <= 3, "\(mounting.log)")
+        // The issue allows 3; the head read doubles as the size probe, so a URL mount takes 2.
+        #expect(mounting.requests <= 2, "\(mounting.log)")
         try fixture.server.reset()
         try Shell.check(["ls", "-lR", fixture.mountpoint])
         try Shell.check(["find", fixture.mountpoint, "-type", "f"])
@@ -136,9 +137,10 @@ struct LazyMountTests {
         }
         try unmount(fixture)
         let hydrated = try fixture.server.stats()
-        // The mount itself makes the first three requests (size probe, head, metadata tail) before
+        // The mount itself makes the first two requests (head with the size, metadata tail) before
         // it is ready; hydration starts after. Each byte once: hydration's ranges do not overlap.
-        let hydration = Array(hydrated.log.dropFirst(3))
+        #expect(hydrated.log.prefix(2).map(\.range) == ["bytes=0-131071", hydrated.log.dropFirst().first?.range])
+        let hydration = Array(hydrated.log.dropFirst(2))
         let ranges = hydration.compactMap(\.range).compactMap { range -> (Int, Int)? in
             let parts = range.replacingOccurrences(of: "bytes=", with: "").split(separator: "-")
             guard parts.count == 2, let start = Int(parts[0]), let end = Int(parts[1]) else { return nil }

@@ -28,10 +28,21 @@ struct NetworkTestServerTests {
         try Data(content).write(to: URL(fileURLWithPath: work.child("dir a/image.sqsh")))
         let server = try RangeServer(directory: work.path)
 
-        let source = try HTTPRangeSource(url: server.url(for: "dir a/image.sqsh"))
+        // By default the opening probe reads the head and keeps it: reads inside it cost nothing.
+        let headed = try HTTPRangeSource(url: server.url(for: "dir a/image.sqsh"), headLength: 8192)
+        var stats = try server.stats()
+        #expect(stats.requests == 1 && stats.log.first?.range == "bytes=0-8191")
+        try server.reset()
+        #expect(try headed.read(offset: 100, length: 8000) == Array(content[100..<8100]))
+        #expect(try headed.read(offset: 8000, length: 400) == Array(content[8000..<8400]))
+        stats = try server.stats()
+        #expect(stats.requests == 1 && stats.log.first?.range == "bytes=8000-8399", "only the read past the head")
+        try server.reset()
+
+        let source = try HTTPRangeSource(url: server.url(for: "dir a/image.sqsh"), headLength: 1)
         #expect(source.size == UInt64(content.count))
         #expect(source.etag != nil)
-        var stats = try server.stats()
+        stats = try server.stats()
         #expect(stats.requests == 1)  // the size probe
         #expect(stats.log.first?.range == "bytes=0-0")
         #expect(stats.log.first?.path == "/dir%20a/image.sqsh")
@@ -100,8 +111,9 @@ struct NetworkTestServerTests {
         let server = try RangeServer(directory: work.path)
         let delay = 25.0
         let proxy = try DelayProxy(upstreamPort: server.port, delayMilliseconds: delay)
-        let direct = try HTTPRangeSource(url: server.url(for: "blob"))
-        let delayed = try HTTPRangeSource(url: proxy.proxied(server.url(for: "blob")))
+        // headLength 1: the reads below must go over the wire, not come from the kept head.
+        let direct = try HTTPRangeSource(url: server.url(for: "blob"), headLength: 1)
+        let delayed = try HTTPRangeSource(url: proxy.proxied(server.url(for: "blob")), headLength: 1)
         #expect(delayed.etag == direct.etag)
 
         var directTimes: [Double] = []

@@ -198,28 +198,39 @@ struct StoreConformanceTests {
         let (store, prefix, cleanup) = try kind.make()
         defer { cleanup() }
         let key = prefix + "pinned.sqsh"
-        try store.put(key, bytes: pattern(2048, seed: 1))
+        // Larger than the head an S3 source keeps from its opening read, so later reads go out.
+        let size = 200_000
+        let original = pattern(size, seed: 1)
+        try store.put(key, bytes: original)
         let source = try store.rangeSource(for: key)
-        #expect(source.size == 2048)
+        #expect(source.size == UInt64(size))
         #expect(source.displayName.hasSuffix(key))
-        #expect(try source.read(offset: 10, length: 5) == Array(pattern(2048, seed: 1)[10..<15]))
+        #expect(try source.read(offset: 10, length: 5) == Array(original[10..<15]))
+        #expect(try source.read(offset: 150_000, length: 5) == Array(original[150_000..<150_005]))
         #expect(
-            try source.read(ranges: [ByteRange(offset: 0, length: 2), ByteRange(offset: 2046, length: 2)]).count == 2)
-        #expect(throws: StorageError.self) { try source.read(offset: 2040, length: 9) }
+            try source.read(ranges: [ByteRange(offset: 0, length: 2), ByteRange(offset: UInt64(size - 2), length: 2)])
+                == [Array(original[0..<2]), Array(original[(size - 2)...])])
+        #expect(throws: StorageError.self) { try source.read(offset: UInt64(size - 8), length: 9) }
 
-        // Same size, other bytes: only the ETag can tell.
-        try store.put(key, bytes: pattern(2048, seed: 2))
+        // Same size, other bytes: only the ETag can tell. Bytes of the pinned version kept from
+        // the opening read may still be served; bytes of the new version never are.
+        try store.put(key, bytes: pattern(size, seed: 2))
         for attempt in 0..<2 {
             do {
                 _ =
                     attempt == 0
-                    ? try source.read(offset: 10, length: 5)
-                    : try source.read(ranges: [ByteRange(offset: 0, length: 2), ByteRange(offset: 100, length: 2)])
-                        .first!
+                    ? try source.read(offset: 150_000, length: 5)
+                    : try source.read(ranges: [
+                        ByteRange(offset: 140_000, length: 2), ByteRange(offset: 160_000, length: 2),
+                    ])
+                    .first!
                 Issue.record("\(kind): read after replacement succeeded")
             } catch StorageError.changed(let object, _) {
                 #expect(object.hasSuffix(key))
             }
+        }
+        if let kept = try? source.read(offset: 10, length: 5) {
+            #expect(kept == Array(original[10..<15]), "\(kind): served bytes of another version")
         }
     }
 
