@@ -221,21 +221,27 @@ final class BlockFetcher: Sendable {
             }
         }
         statistics.rangeRequests.add(runs.count, ordering: .relaxed)
-        statistics.requestsInFlight.add(runs.count, ordering: .relaxed)
-        let started = ContinuousClock.now
-        defer {
-            statistics.requestsInFlight.subtract(runs.count, ordering: .relaxed)
-            let elapsed = ContinuousClock.now - started
-            statistics.recordLatency(
-                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
-        }
-        let payloads: [[UInt8]]
-        do {
-            payloads = try source.read(ranges: runs.map(\.range))
-        } catch let error as StorageError {
-            throw ImageError.storage(error)
-        }
-        for (run, payload) in zip(runs, payloads) {
+        // Each run is fetched, decoded and published on its own thread: readers waiting on the
+        // first blocks of a readahead window get them as soon as their run lands, and the
+        // decompression of a window spreads over the cores instead of trailing the last fetch.
+        let work = runs
+        let failures = try ParallelWork.map(count: work.count, width: work.count) { [self] index -> StorageError? in
+            let run = work[index]
+            statistics.requestsInFlight.add(1, ordering: .relaxed)
+            let started = ContinuousClock.now
+            let payload: [UInt8]
+            do {
+                defer {
+                    statistics.requestsInFlight.subtract(1, ordering: .relaxed)
+                    let elapsed = ContinuousClock.now - started
+                    statistics.recordLatency(
+                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                }
+                payload = try source.read(run.range)
+            } catch let error as StorageError {
+                for member in run.members { publish(member, .failure(ImageError.storage(error))) }
+                return error
+            }
             statistics.bytesFetched.add(payload.count, ordering: .relaxed)
             for member in run.members {
                 let start = Int(member.reference.offset - run.range.offset)
@@ -251,7 +257,9 @@ final class BlockFetcher: Sendable {
                 }
                 publish(member, result)
             }
+            return nil
         }
+        if let failure = failures.compactMap({ $0 }).first { throw ImageError.storage(failure) }
     }
 
     private func decode(_ stored: UnsafeRawBufferPointer, _ reference: BlockReference) -> Result<[UInt8], any Error> {
