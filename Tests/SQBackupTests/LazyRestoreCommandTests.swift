@@ -198,7 +198,7 @@ struct LazyRestoreCommandTests {
         #expect(try mountCount(under: fixture.work.path) == 0)
     }
 
-    @Test("bad input: a non-empty --target, an unknown id, --hydrate alone")
+    @Test("bad input: a non-empty --target, an unknown id, --hydrate alone, no root")
     func badInput() throws {
         let fixture = try makeFixture("lazy-bad")
         defer { fixture.work.remove() }
@@ -210,6 +210,20 @@ struct LazyRestoreCommandTests {
         #expect(!FileManager.default.fileExists(atPath: fixture.work.child("u")))
         let alone = try run(fixture, ["restore", fixture.id, "--target", fixture.work.child("h"), "--hydrate"])
         #expect(alone.status != 0 && alone.stderr.contains("--hydrate goes with --lazy"), "\(alone.stderr)")
+        // Without root: a clear refusal before anything is touched (setpriv drops to nobody; the
+        // binary is copied where nobody can run it, the build directory may be private).
+        let binary = "/tmp/sqbackup-as-nobody-\(getpid())"
+        try? FileManager.default.removeItem(atPath: binary)
+        try FileManager.default.copyItem(atPath: SQBackupBinary.path, toPath: binary)
+        defer { try? FileManager.default.removeItem(atPath: binary) }
+        chmod(binary, 0o755)
+        let asNobody = try Shell.run(
+            [
+                "setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", binary, "restore",
+                fixture.id, "--target", fixture.work.child("n"), "--lazy",
+            ] + fixture.store)
+        #expect(asNobody.status == 1 && asNobody.stderr.contains("--lazy needs root"), "\(asNobody.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.work.child("n")))
         #expect(try mountCount(under: fixture.work.path) == 0)
         #expect(
             (try? FileManager.default.contentsOfDirectory(atPath: fixture.work.child("state") + "/roots")) ?? [] == [])
