@@ -164,9 +164,15 @@ def unmount(mountpoint):
     subprocess.run(["umount", mountpoint], check=False, stderr=subprocess.DEVNULL)
     for _ in range(500):
         if not os.path.ismount(mountpoint):
+            break
+        time.sleep(0.01)
+    else:
+        subprocess.run(["umount", "-l", mountpoint], check=False)
+    # Our daemon finishes its disk-cache writes after the unmount; the next run must not race it.
+    for _ in range(3000):
+        if subprocess.run(["pgrep", "-f", f"sqbackup mount .* {mountpoint} "], stdout=subprocess.DEVNULL).returncode:
             return
         time.sleep(0.01)
-    subprocess.run(["umount", "-l", mountpoint], check=False)
 
 
 def mount_ours(args, url, mountpoint, cache_dir, prefetch="none"):

@@ -40,13 +40,18 @@ final class BlockFetcher: Sendable {
     private let pending = Mutex<[UInt64: Pending]>([:])
     /// Adjacent blocks merge into one request up to this many bytes.
     private let maxRequestBytes: Int
-    /// Background fetches in flight at once; readahead must not starve on-demand reads.
-    private let prefetchSlots = DispatchSemaphore(value: 4)
+    /// Background fetches in flight at once: enough to keep a 64 MiB readahead window of 8 MiB
+    /// requests moving over a long round trip, few enough not to starve on-demand reads.
+    private let prefetchSlots = DispatchSemaphore(value: 12)
     private let prefetchQueue = DispatchQueue(label: "sqbackup.prefetch", attributes: .concurrent)
     /// Compressed blocks persisted across mounts; nil when the mount has no disk cache.
     private let diskCache: DiskBlockCache?
     /// Disk writes happen off the read path.
     private let diskWrites = DispatchQueue(label: "sqbackup.disk-cache-writes", qos: .utility)
+    /// Bytes queued for the disk cache. A reader faster than the disk cache would otherwise
+    /// queue (and hold in memory) everything it reads; past the cap, blocks are not persisted.
+    private let queuedDiskBytes = Atomic<Int>(0)
+    private static let maxQueuedDiskBytes = 64 << 20
     /// Reads waiting on the network right now; hydration yields to them.
     private let onDemandFetches = Atomic<Int>(0)
 
@@ -253,7 +258,16 @@ final class BlockFetcher: Sendable {
                 if case .success = result, let diskCache {
                     let bytes = Array(payload[start..<start + member.reference.storedSize])
                     let offset = member.reference.offset
-                    diskWrites.async { diskCache.put(offset: offset, bytes: bytes) }
+                    let queued = queuedDiskBytes.add(bytes.count, ordering: .relaxed).newValue
+                    if queued <= Self.maxQueuedDiskBytes {
+                        diskWrites.async { [self] in
+                            diskCache.put(offset: offset, bytes: bytes)
+                            queuedDiskBytes.subtract(bytes.count, ordering: .relaxed)
+                        }
+                    } else {
+                        queuedDiskBytes.subtract(bytes.count, ordering: .relaxed)
+                        diskCache.noteSkippedWrite()
+                    }
                 }
                 publish(member, result)
             }

@@ -151,6 +151,9 @@ public final class DiskBlockCache: Sendable {
 
     /// Stores the block at `offset`. Failures (full disk, removed directory) only skip the write:
     /// the cache is an accelerator, never a reason for a read to fail.
+    /// Counts a block the caller chose not to persist (its write backlog was full).
+    func noteSkippedWrite() { skippedWrites.add(1, ordering: .relaxed) }
+
     public func put(offset: UInt64, bytes: [UInt8]) {
         let entry = DiskCacheEntry.encode(offset: offset, payload: bytes, namespaceKey: namespaceKey)
         guard entry.count <= capacityBytes, makeRoom(for: entry.count) else {

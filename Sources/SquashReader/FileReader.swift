@@ -19,6 +19,8 @@ public final class FileReader: Sendable {
     /// The kernel issues readahead requests from several threads, so "sequential" tolerates
     /// requests that arrive slightly out of order.
     private let slack: UInt64 = 4 << 20
+    /// The size of one readahead request once the window is large (the fetcher's merge limit).
+    static let refillStep = 8 << 20
 
     init(image: SquashImage, id: NodeID, initialWindow: Int, maxWindow: Int) {
         self.image = image
@@ -45,8 +47,11 @@ public final class FileReader: Sendable {
             stream.window = stream.window == 0 ? initialWindow : min(stream.window * 2, maxWindow)
             let start = max(end, stream.prefetchedUntil)
             let target = end + UInt64(stream.window)
-            // Refill only when less than half a window is left, so requests stay large.
-            guard target > start, stream.prefetchedUntil < end + UInt64(stream.window / 2) else { return nil }
+            // Top the window up once a full request's worth of it has been consumed: requests stay
+            // large, and a steady stream of them stays in flight. Refilling only at half a window
+            // sends bursts of a few requests whose slowest one the reader then waits for.
+            let step = UInt64(min(stream.window / 2, Self.refillStep))
+            guard target > start, stream.prefetchedUntil + step <= target else { return nil }
             stream.prefetchedUntil = target
             return (start, Int(target - start))
         }
