@@ -139,8 +139,11 @@ public struct BackupCreator: Sendable {
 
     // MARK: Helpers
 
-    /// Uploaded in parts (a single PUT when it fits in one).
+    /// Written in place when the store can take that (a local directory), else uploaded in parts.
     static func imageSink(store: any ObjectStore, key: String, options: BackupOptions) -> any BackupImageSink {
+        if let positioned = store as? any PositionedWriteStore {
+            return PositionedImageSink(store: positioned, key: key, cancellation: options.cancellation)
+        }
         return StoreImageSink(
             store: store, key: key, minimumPartSize: options.minimumPartSize, partsInFlight: options.partsInFlight,
             cancellation: options.cancellation)

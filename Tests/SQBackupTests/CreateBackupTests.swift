@@ -1,6 +1,7 @@
 import Foundation
 import RemoteStorage
 import Storage
+import Synchronization
 import TestSupport
 import Testing
 
@@ -12,7 +13,7 @@ import Testing
 
 @Suite("createBackup: images streamed into the store")
 struct CreateBackupTests {
-    @Test("round trip into the local store: unsquashfs and rdsquashfs see the tree, meta.json records the image")
+    @Test("round trip into the local store: written in place, unsquashfs and rdsquashfs see the tree")
     func localRoundTrip() throws {
         try SquashfsTools.requireTools()
         let work = try TemporaryDirectory("create-local")
@@ -69,6 +70,89 @@ struct CreateBackupTests {
         #expect(try store.listMultipartUploads(prefix: "").isEmpty)
         #expect(
             CreateFixture.filesOnDisk(root) == ["backups/\(backup.id)/data.sqsh", "backups/\(backup.id)/meta.json"])
+    }
+
+    @Test("the local store gets the image as one staged file, never as part files, and nothing is listed before")
+    func localStreamsIntoOneFile() throws {
+        let work = try TemporaryDirectory("create-local-stream")
+        defer { work.remove() }
+        let source = try CreateFixture.incompressibleTree(in: work, megabytes: 24)
+        let root = work.child("store")
+        let store = try LocalDirectoryStore(root: root)
+        let seen = Mutex<[[String]]>([])
+        var options = BackupOptions()
+        // Parts of 5 MiB would be cut four times over if the image went up as a multipart upload.
+        options.minimumPartSize = 5 << 20
+        options.threads = 1
+        options.progress = { progress in
+            guard progress.imageBytes > 6 << 20, !progress.finishing else { return }
+            let files = CreateFixture.filesOnDisk(root)
+            let listed = (try? store.listAll(prefix: "").map(\.key)) ?? ["listing failed"]
+            seen.withLock { $0.append(files + listed.map { "listed:" + $0 }) }
+        }
+        let backup = try #require(
+            try BackupCreator(catalog: BackupCatalog(store: store)).create(dir: source, options: options).backup)
+        let snapshots = seen.withLock { $0 }
+        #expect(!snapshots.isEmpty, "no progress during the data phase")
+        for files in snapshots {
+            // The upload's manifest and the one object file it is written into; nothing listed yet.
+            #expect(files.count == 2, "\(files)")
+            #expect(files.contains { $0.hasPrefix(".multipart/") && $0.hasSuffix("/object") }, "\(files)")
+            #expect(files.contains { $0.hasPrefix(".multipart/") && $0.hasSuffix("/upload.json") }, "\(files)")
+        }
+        let image = root + "/backups/\(backup.id)/data.sqsh"
+        #expect(try CreateFixture.sha256(of: image) == backup.sha256)
+        #expect(try CreateFixture.extractedDifferences(image: image, source: source) == [])
+        #expect(
+            CreateFixture.filesOnDisk(root) == ["backups/\(backup.id)/data.sqsh", "backups/\(backup.id)/meta.json"])
+    }
+
+    @Test("local store: cancelled mid-image, or failing after the image is in place, leaves no file behind")
+    func localFailuresLeaveNothing() throws {
+        let work = try TemporaryDirectory("create-local-fail")
+        defer { work.remove() }
+        let source = try CreateFixture.incompressibleTree(in: work, megabytes: 12)
+        let root = work.child("store")
+        let store = try LocalDirectoryStore(root: root)
+
+        // As SIGINT does: the cancellation is set while the image is being written.
+        var options = BackupOptions()
+        options.threads = 1
+        let cancellation = options.cancellation
+        let stagedBytes = Mutex<Int>(0)
+        options.progress = { progress in
+            guard progress.imageBytes > 4 << 20, !cancellation.isCancelled else { return }
+            let staged = CreateFixture.filesOnDisk(root).filter { $0.hasSuffix("/object") }
+            let size = staged.first.flatMap {
+                try? FileManager.default.attributesOfItem(atPath: root + "/" + $0)[.size] as? Int
+            }
+            stagedBytes.withLock { $0 = size ?? -1 }
+            cancellation.cancel("interrupted by SIGINT")
+        }
+        let cancelled = expectBackupError(.createFailed) {
+            _ = try BackupCreator(catalog: BackupCatalog(store: store)).create(dir: source, options: options)
+        }
+        #expect(cancelled?.message.contains("interrupted by SIGINT") == true, "\(String(describing: cancelled))")
+        #expect(stagedBytes.withLock { $0 } > 0, "the image was not being written when cancelled")
+        #expect(CreateFixture.filesOnDisk(root) == [])
+        try CreateFixture.expectNothingLeft(store)
+
+        // meta.json cannot be written (a directory stands in its way): the published image goes again.
+        var failing = BackupOptions()
+        failing.threads = 1
+        failing.progress = { progress in
+            guard progress.finishing else { return }
+            for file in CreateFixture.filesOnDisk(root) where file.hasSuffix("/data.sqsh") {
+                let meta = root + "/" + (file as NSString).deletingLastPathComponent + "/meta.json"
+                try? FileManager.default.createDirectory(atPath: meta + "/blocker", withIntermediateDirectories: true)
+            }
+        }
+        let metaFailed = expectBackupError(.createFailed) {
+            _ = try BackupCreator(catalog: BackupCatalog(store: store)).create(dir: source, options: failing)
+        }
+        #expect(metaFailed?.message.contains("meta.json") == true, "\(String(describing: metaFailed))")
+        #expect(CreateFixture.filesOnDisk(root) == [])
+        try CreateFixture.expectNothingLeft(store)
     }
 
     @Test("many parts on moto: first part last, a composite SHA-256, no download, damaged parts refused and resent")
