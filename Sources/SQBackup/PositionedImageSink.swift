@@ -82,11 +82,9 @@ final class PositionedImageSink: BackupImageSink, @unchecked Sendable {
     func abort() -> String? {
         guard let upload else { return nil }
         do {
-            if published {
-                try store.delete(key)
-            } else {
-                try upload.abort()
-            }
+            // Once completed, the upload's abort does nothing and the published object goes instead.
+            try upload.abort()
+            if published { try store.delete(key) }
             return nil
         } catch {
             return "\(key) could not be removed (\(error))"
@@ -108,8 +106,8 @@ final class PositionedImageSink: BackupImageSink, @unchecked Sendable {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    // The header changes last, so the digest needs a second pass; measured at well under a tenth of
-    // the build time (docs/benchmarks.md), as the staged file is still in the page cache.
+    // The header changes last, so the digest needs a second pass; the staged file is still in the
+    // page cache, and the pass costs about a tenth of a create (docs/benchmarks.md).
     private func readBackDigest(_ upload: any PositionedUpload) throws -> SHA256.Digest {
         var hasher = SHA256()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
