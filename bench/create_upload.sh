@@ -11,7 +11,10 @@
 # baseline's upload time excludes Python's start-up and boto3's import. Also times, interleaved the
 # same way, `sqbackup create` into a local directory store (file://, on the disk of bench/out).
 #
-# SQBACKUP_BIN overrides the sqbackup binary (default: a release build in .build-bench).
+# BENCH_DELAY_MS=N puts Tests/Servers/delay_proxy.py in front of the server for both paths: N ms
+# each way, and at most BENCH_BUFFER_MIB (default 1) MiB in flight per connection, so each
+# connection is limited to BENCH_BUFFER_MIB / N MiB per millisecond, as a TCP window over a long
+# round trip is. SQBACKUP_BIN overrides the sqbackup binary (default: a release build in .build-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 level=${1:-3}
@@ -37,7 +40,9 @@ fi
 coproc S3 { exec python3 Tests/Servers/s3_server.py 0 --bucket bench 2>"$out/s3_server.log"; }
 s3_pid=$S3_PID
 exec {s3_in}>&"${S3[1]}"
+proxy_in=
 stop_server() {
+    [ -n "$proxy_in" ] && exec {proxy_in}>&-
     exec {s3_in}>&-
     kill "$s3_pid" 2> /dev/null || true
     wait "$s3_pid" 2> /dev/null || true
@@ -47,7 +52,16 @@ trap stop_server EXIT
 read -r ready <&"${S3[0]}"
 case "$ready" in READY*) ;; *) echo "the S3 server did not start: $ready" >&2; exit 1 ;; esac
 field() { tr ' ' '\n' <<< "$ready" | sed -n "s/^$1=//p"; }
-export BENCH_S3_ENDPOINT="http://127.0.0.1:$(field port)" BENCH_S3_BUCKET=bench
+port=$(field port)
+if [ -n "${BENCH_DELAY_MS:-}" ]; then
+    rm -f "$out/proxy.out"
+    exec {proxy_in}> >(exec env DELAY_MS="$BENCH_DELAY_MS" BUFFER_MIB="${BENCH_BUFFER_MIB:-1}" \
+        python3 Tests/Servers/delay_proxy.py "$port" > "$out/proxy.out" 2>&1)
+    for _ in $(seq 100); do grep -q '^READY' "$out/proxy.out" 2> /dev/null && break; sleep 0.1; done
+    port=$(sed -n 's/^READY port=\([0-9]*\).*/\1/p' "$out/proxy.out")
+    [ -n "$port" ] || { echo "the delay proxy did not start" >&2; exit 1; }
+fi
+export BENCH_S3_ENDPOINT="http://127.0.0.1:$port" BENCH_S3_BUCKET=bench
 export BENCH_S3_ACCESS_KEY=$(field access_key) BENCH_S3_SECRET_KEY=$(field secret_key)
 export BENCH_S3_REGION=$(field region)
 
@@ -109,6 +123,8 @@ local_store=$(printf '%s\n' "${local_times[@]}" | median)
 
 printf 'tree %d bytes, image %d bytes; zstd level %s, block size %s, part size %s, 2 threads, median of %s\n' \
     "$(du -sb "$tree" | cut -f1)" "$(stat -c %s "$out/mksquashfs.sqfs")" "$level" "$block" "$part" "$runs"
+[ -n "${BENCH_DELAY_MS:-}" ] && printf 'through delay_proxy.py: %s ms each way, %s MiB per connection in flight\n' \
+    "$BENCH_DELAY_MS" "${BENCH_BUFFER_MIB:-1}"
 printf 'load average before %s, after %s\n' "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'sqbackup create → S3            %6.2f s   runs: %s\n' "$ours" "${ours_times[*]}"
 printf 'mksquashfs + boto3 multipart    %6.2f s   runs: %s\n' "$baseline" "${baseline_times[*]}"
