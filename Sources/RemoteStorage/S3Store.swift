@@ -180,9 +180,23 @@ public final class S3Store: ObjectStore {
     }
 
     public func uploadPart(_ key: String, uploadId: String, partNumber: Int, bytes: [UInt8]) throws -> String {
+        try uploadPart(key, uploadId: uploadId, partNumber: partNumber, bytes: bytes, payloadHash: nil)
+    }
+
+    public func uploadPart(_ key: String, uploadId: String, partNumber: Int, bytes: [UInt8], sha256: [UInt8])
+        throws -> String
+    {
+        try uploadPart(key, uploadId: uploadId, partNumber: partNumber, bytes: bytes, payloadHash: sha256.hexString)
+    }
+
+    /// The part's SHA-256 goes into the signed `x-amz-content-sha256`: the server refuses a part whose
+    /// bytes do not match it (XAmzContentSHA256Mismatch), and a retry sends the bytes again.
+    private func uploadPart(_ key: String, uploadId: String, partNumber: Int, bytes: [UInt8], payloadHash: String?)
+        throws -> String
+    {
         let response = try send(
             "PUT", key: key, query: [("partNumber", String(partNumber)), ("uploadId", uploadId)], body: bytes,
-            object: objectName(key))
+            payloadHash: payloadHash, object: objectName(key))
         guard (200..<300).contains(response.status) else { throw failure(response, object: objectName(key)) }
         guard let etag = response.etag else {
             throw StorageError.io(object: objectName(key), reason: "UploadPart answer lacks ETag")
@@ -320,10 +334,11 @@ public final class S3Store: ObjectStore {
     /// Sends an idempotent request with retries; returns the last response whatever its status.
     private func send(
         _ method: String, key: String?, query: [(name: String, value: String)] = [],
-        headers: [(name: String, value: String)] = [], body: [UInt8] = [], object: String
+        headers: [(name: String, value: String)] = [], body: [UInt8] = [], payloadHash knownHash: String? = nil,
+        object: String
     ) throws -> HTTPResponse {
-        // Hash a large part once, not once per attempt.
-        let payloadHash = body.isEmpty ? SigV4Signer.emptyPayloadHash : SigV4Signer.sha256Hex(body)
+        // Hash a large part once, not once per attempt (and not at all when the caller already did).
+        let payloadHash = knownHash ?? (body.isEmpty ? SigV4Signer.emptyPayloadHash : SigV4Signer.sha256Hex(body))
         var attempt = 0
         while true {
             attempt += 1
@@ -348,7 +363,10 @@ public final class S3Store: ObjectStore {
         }
     }
 
-    static let retryableCodes: Set<String> = ["SlowDown", "InternalError", "RequestTimeout", "ServiceUnavailable"]
+    /// A payload that arrived damaged (its signed SHA-256 or Content-MD5 does not match) is sent again.
+    static let retryableCodes: Set<String> = [
+        "SlowDown", "InternalError", "RequestTimeout", "ServiceUnavailable", "XAmzContentSHA256Mismatch", "BadDigest",
+    ]
 
     static func isRetryable(_ response: HTTPResponse) -> Bool {
         if [429, 500, 502, 503, 504].contains(response.status) { return true }

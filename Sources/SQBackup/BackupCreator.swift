@@ -45,9 +45,7 @@ public struct BackupCreator: Sendable {
         }
 
         let id = BackupID.generate()
-        let sink = StoreImageSink(
-            store: store, key: BackupID.dataKey(id), minimumPartSize: options.minimumPartSize,
-            partsInFlight: options.partsInFlight, cancellation: options.cancellation)
+        let sink = Self.imageSink(store: store, key: BackupID.dataKey(id), options: options)
         let blockSize = build.blockSize
         let userProgress = options.progress
         build.progress = { progress in
@@ -81,7 +79,8 @@ public struct BackupCreator: Sendable {
             id: id, dir: directory, sizeBytes: result.imageSize, createdAt: Date(), ttl: options.ttl,
             sandboxId: options.resolvedSandboxId(environment: environment), description: options.description,
             metadata: options.metadata.isEmpty ? nil : options.metadata)
-        meta.sha256 = result.sha256Hex
+        meta.sha256 = result.digest.sha256Hex
+        meta.compositeSha256 = result.digest.composite
         meta.compressor = build.compressor.rawValue
         meta.compressionLevel = build.effectiveLevel
         meta.blockSize = build.blockSize
@@ -100,8 +99,9 @@ public struct BackupCreator: Sendable {
             throw Self.withLeftovers(Self.storeFailure(error, remote: remote, doing: "writing meta.json"), leftovers)
         }
         return CreateReport(
-            backup: meta, imagePath: nil, imageSize: result.imageSize, sha256: result.sha256Hex, files: result.files,
-            sourceBytes: result.fileBytes, seconds: Date().timeIntervalSince(started),
+            backup: meta, imagePath: nil, imageSize: result.imageSize, sha256: result.digest.sha256Hex,
+            compositeSha256: result.digest.composite, files: result.files, sourceBytes: result.fileBytes,
+            seconds: Date().timeIntervalSince(started),
             warnings: result.warnings.map(\.description))
     }
 
@@ -124,7 +124,8 @@ public struct BackupCreator: Sendable {
             let sink = try FileImageSink(path: output)
             let result = try ImageBuilder(options: build).build(directory: directory, into: sink)
             return CreateReport(
-                backup: nil, imagePath: output, imageSize: result.imageSize, sha256: result.sha256Hex,
+                backup: nil, imagePath: output, imageSize: result.imageSize, sha256: result.digest.sha256Hex,
+                compositeSha256: result.digest.composite,
                 files: result.files, sourceBytes: result.fileBytes, seconds: Date().timeIntervalSince(started),
                 warnings: result.warnings.map(\.description))
         } catch {
@@ -137,6 +138,16 @@ public struct BackupCreator: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Written in place when the store can take that (a local directory), else uploaded in parts.
+    static func imageSink(store: any ObjectStore, key: String, options: BackupOptions) -> any BackupImageSink {
+        if let positioned = store as? any PositionedWriteStore {
+            return PositionedImageSink(store: positioned, key: key, cancellation: options.cancellation)
+        }
+        return StoreImageSink(
+            store: store, key: key, minimumPartSize: options.minimumPartSize, partsInFlight: options.partsInFlight,
+            cancellation: options.cancellation)
+    }
 
     /// The absolute directory; "directory not found" (the spec's check) when it does not exist.
     static func checkedDirectory(_ dir: String) throws -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import SquashWriter
 
 /// The contents of `backups/<id>/meta.json`: the vendor SDK's fields plus ours.
 ///
@@ -25,8 +26,12 @@ public struct BackupMetadata: Codable, Sendable, Equatable {
     public var sandboxId: String?
     public var description: String?
     public var metadata: [String: String]?
-    /// SHA-256 of `data.sqsh`, 64 lowercase hex digits.
+    /// SHA-256 of `data.sqsh`, 64 lowercase hex digits; written for images stored whole (the local
+    /// store, a single PUT).
     public var sha256: String?
+    /// For images uploaded in parts instead of `sha256`: SHA-256 over the SHA-256s of the parts of
+    /// `data.sqsh` (`partSize` bytes each, the last shorter), computed while uploading.
+    public var compositeSha256: CompositeSHA256?
     public var compressor: String?
     public var compressionLevel: Int?
     public var blockSize: Int?
@@ -53,6 +58,7 @@ public struct BackupMetadata: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case id, dir, name, sizeBytes, ttl, createdAt, expiresAt, format, sandboxId, description, metadata, sha256
+        case compositeSha256
         case compressor, compressionLevel, blockSize, fileCount, sourceBytes
     }
 
@@ -73,6 +79,7 @@ public struct BackupMetadata: Codable, Sendable, Equatable {
         description = try container.decodeIfPresent(String.self, forKey: .description)
         metadata = try container.decodeIfPresent([String: String].self, forKey: .metadata)
         sha256 = try container.decodeIfPresent(String.self, forKey: .sha256)
+        compositeSha256 = try container.decodeIfPresent(CompositeSHA256.self, forKey: .compositeSha256)
         compressor = try container.decodeIfPresent(String.self, forKey: .compressor)
         compressionLevel = try container.decodeIfPresent(Int.self, forKey: .compressionLevel)
         blockSize = try container.decodeIfPresent(Int.self, forKey: .blockSize)

@@ -1,3 +1,5 @@
+import SquashWriter
+
 /// What a create produced: the backup (when stored) or the image file (with `--output`), and totals.
 public struct CreateReport: Sendable {
     /// The stored backup; nil when only an image file was built.
@@ -5,7 +7,9 @@ public struct CreateReport: Sendable {
     /// The image file written instead of a backup.
     public var imagePath: String?
     public var imageSize: UInt64
-    public var sha256: String
+    /// SHA-256 of the whole image; nil when it went up in parts (then `compositeSha256`).
+    public var sha256: String?
+    public var compositeSha256: CompositeSHA256?
     /// Regular files (distinct inodes) and their total size.
     public var files: Int
     public var sourceBytes: UInt64

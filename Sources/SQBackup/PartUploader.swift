@@ -1,12 +1,17 @@
+import Crypto
 import Foundation
 import Storage
 import Synchronization
 
 /// Uploads multipart parts on threads of its own, at most `width` at a time; the first failure wins
 /// and stops further submissions.
+///
+/// Each part is hashed (SHA-256) on its upload thread; the store sends that hash signed, so the server
+/// checks the part on receipt, and the hashes make the image's composite digest.
 final class PartUploader: Sendable {
     private struct State {
         var completed: [CompletedPart] = []
+        var digests: [Int: [UInt8]] = [:]
         var failure: (any Error)?
         var bytesUploaded: UInt64 = 0
     }
@@ -50,9 +55,12 @@ final class PartUploader: Sendable {
             // A part that fails after the create was cancelled is not the reason anything failed.
             guard !cancellation.isCancelled else { return }
             do {
-                let etag = try store.uploadPart(key, uploadId: uploadId, partNumber: number, bytes: bytes)
+                let digest = Array(SHA256.hash(data: bytes))
+                let etag = try store.uploadPart(
+                    key, uploadId: uploadId, partNumber: number, bytes: bytes, sha256: digest)
                 state.withLock { state in
                     state.completed.append(CompletedPart(partNumber: number, etag: etag))
+                    state.digests[number] = digest
                     state.bytesUploaded += UInt64(bytes.count)
                 }
             } catch {
@@ -63,11 +71,15 @@ final class PartUploader: Sendable {
         thread.start()
     }
 
-    /// Waits for every submitted part; returns them in part order, or throws the first failure.
-    func finish() throws -> [CompletedPart] {
+    /// Waits for every submitted part; returns them and their SHA-256s in part order, or throws the
+    /// first failure.
+    func finish() throws -> (parts: [CompletedPart], digests: [[UInt8]]) {
         group.wait()
         try checkHealth()
-        return state.withLock { $0.completed }.sorted { $0.partNumber < $1.partNumber }
+        return state.withLock { state in
+            let parts = state.completed.sorted { $0.partNumber < $1.partNumber }
+            return (parts, parts.compactMap { state.digests[$0.partNumber] })
+        }
     }
 
     /// Waits for the parts in flight, whatever happens to them (before aborting the upload).

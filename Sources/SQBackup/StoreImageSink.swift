@@ -13,13 +13,14 @@ import Synchronization
 /// smaller than one part goes up in a single PUT. Memory: about (parts in flight + 2) × part size.
 ///
 /// SHA-256 of the final image cannot be computed while streaming: its first 96 bytes change last and
-/// the hash is sequential. A single PUT hashes its buffer; a multipart upload reads the object back
-/// once it is complete (in parallel ranges), which doubles as an end-to-end check of what the store
-/// holds.
+/// the hash is sequential. A single PUT hashes its buffer and returns the exact SHA-256. A multipart
+/// upload returns the composite SHA-256 of its parts (`CompositeSHA256`): each part is hashed as it
+/// goes up, the store sends that hash signed so the server refuses a part that arrived damaged, and
+/// nothing is downloaded again.
 ///
 /// `@unchecked Sendable`: like every sink it is driven from the building thread only, and the builder's
 /// progress callbacks (which call `plan` and read `bytesUploaded`) run on that same thread.
-final class StoreImageSink: ImageSink, @unchecked Sendable {
+final class StoreImageSink: BackupImageSink, @unchecked Sendable {
     let store: any ObjectStore
     let key: String
     private let minimumPartSize: Int
@@ -93,7 +94,7 @@ final class StoreImageSink: ImageSink, @unchecked Sendable {
         bytesWritten += UInt64(bytes.count)
     }
 
-    func finish(header: [UInt8]) throws -> SHA256.Digest {
+    func finish(header: [UInt8]) throws -> ImageDigest {
         do {
             return try complete(header: header)
         } catch {
@@ -129,7 +130,7 @@ final class StoreImageSink: ImageSink, @unchecked Sendable {
         return leftovers.isEmpty ? nil : leftovers.joined(separator: "; ")
     }
 
-    private func complete(header: [UInt8]) throws -> SHA256.Digest {
+    private func complete(header: [UInt8]) throws -> ImageDigest {
         if let reason = cancellation.cancelReason { throw BackupError(.createFailed, reason) }
         guard uploadId == nil && (firstPart == nil || current.isEmpty) else {
             return try completeMultipart(header: header)
@@ -143,27 +144,32 @@ final class StoreImageSink: ImageSink, @unchecked Sendable {
         try store.put(key, bytes: image, contentType: "application/vnd.squashfs")
         uploadedSinglePut.store(UInt64(image.count), ordering: .relaxed)
         try verifySize()
-        return SHA256.hash(data: image)
+        return .sha256(Array(SHA256.hash(data: image)))
     }
 
-    private func completeMultipart(header: [UInt8]) throws -> SHA256.Digest {
+    private func completeMultipart(header: [UInt8]) throws -> ImageDigest {
         guard var first = firstPart else { throw BackupError(.createFailed, "internal: no first part") }
         let uploader = try startedUploader()
         if !current.isEmpty {
             try uploader.submit(nextPartNumber, current)
+            nextPartNumber += 1
             current = []
         }
         first.replaceSubrange(0..<header.count, with: header)
         firstPart = nil
         try uploader.submit(1, first)
-        let parts = try uploader.finish()
+        let (parts, digests) = try uploader.finish()
+        guard parts.count == nextPartNumber - 1, digests.count == parts.count else {
+            throw BackupError(
+                .createFailed, "internal: \(parts.count) parts uploaded, \(nextPartNumber - 1) cut")
+        }
         if let reason = cancellation.cancelReason { throw BackupError(.createFailed, reason) }
         guard let uploadId else { throw BackupError(.createFailed, "internal: no upload id") }
         storedObject = true
         try store.completeMultipartUpload(key, uploadId: uploadId, parts: parts)
         self.uploadId = nil
         try verifySize()
-        return try readBackDigest()
+        return .composite(CompositeSHA256(partSize: partSize, partDigests: digests))
     }
 
     private func cutPart() throws {
@@ -198,22 +204,5 @@ final class StoreImageSink: ImageSink, @unchecked Sendable {
                 object: "\(store.displayName)/\(key)",
                 reason: "upload verification failed: the store holds \(info.size) bytes, expected \(bytesWritten)")
         }
-    }
-
-    private func readBackDigest() throws -> SHA256.Digest {
-        var hasher = SHA256()
-        let chunk = 8 << 20
-        let batch = 4
-        var offset: UInt64 = 0
-        while offset < bytesWritten {
-            var ranges: [ByteRange] = []
-            while ranges.count < batch && offset < bytesWritten {
-                let length = Int(min(UInt64(chunk), bytesWritten - offset))
-                ranges.append(ByteRange(offset: offset, length: length))
-                offset += UInt64(length)
-            }
-            for piece in try store.get(key, ranges: ranges) { hasher.update(data: piece) }
-        }
-        return hasher.finalize()
     }
 }

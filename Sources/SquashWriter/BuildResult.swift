@@ -2,10 +2,10 @@
 public struct BuildResult: Sendable {
     /// Size of the image in bytes (a multiple of 4096).
     public var imageSize: UInt64
-    /// SHA-256 of the final image bytes (32 bytes), as returned by the sink.
-    public var sha256: [UInt8]
-    /// `sha256` as 64 lowercase hex digits.
-    public var sha256Hex: String { sha256.map { String(format2: $0) }.joined() }
+    /// The final image's digest, as returned by the sink.
+    public var digest: ImageDigest
+    /// SHA-256 of the whole image as 64 lowercase hex digits; nil when the sink gave a composite digest.
+    public var sha256Hex: String? { digest.sha256Hex }
 
     /// Entries by type; `files` counts distinct inodes, `hardLinks` the extra names of those inodes.
     public var files = 0
@@ -32,11 +32,4 @@ public struct BuildResult: Sendable {
     public var warnings: [BuildWarning] = []
     /// Where the time went.
     public var timings = BuildTimings()
-}
-
-extension String {
-    fileprivate init(format2 byte: UInt8) {
-        let digits = Array("0123456789abcdef")
-        self.init([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
-    }
 }

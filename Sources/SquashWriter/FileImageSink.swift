@@ -41,7 +41,7 @@ public final class FileImageSink: ImageSink {
         bytesWritten += UInt64(bytes.count)
     }
 
-    public func finish(header: [UInt8]) throws -> SHA256.Digest {
+    public func finish(header: [UInt8]) throws -> ImageDigest {
         guard fd >= 0 else { throw BuildError.output(path: path, reason: "the image is already finished") }
         precondition(header.count <= Self.headerSize)
         try flush()
@@ -52,7 +52,7 @@ public final class FileImageSink: ImageSink {
             throw BuildError.output(path: path, reason: String(cString: strerror(errno)))
         }
         fd = -1
-        return digest
+        return .sha256(Array(digest))
     }
 
     private func flush() throws {

@@ -112,7 +112,7 @@ public struct ImageBuilder: Sendable {
         let digest = try sink.finish(header: header)
         timings.finish = endPhase()
 
-        var result = BuildResult(imageSize: bridge.size, sha256: Array(digest))
+        var result = BuildResult(imageSize: bridge.size, digest: digest)
         result.files = tables.counts[.file] ?? 0
         result.directories = tables.counts[.directory] ?? 0
         result.symlinks = tables.counts[.symlink] ?? 0

@@ -1,5 +1,3 @@
-import Crypto
-
 /// A sequential destination for a squashfs image: bytes are appended in order, the header comes last.
 ///
 /// The builder appends every byte of the image front to back, starting with a placeholder superblock.
@@ -9,10 +7,10 @@ import Crypto
 /// stream all the others as they fill.
 ///
 /// The SHA-256 of the final image cannot be computed in one streaming pass: its first 96 bytes change
-/// at the very end, and SHA-256 is sequential. Each sink therefore returns the digest from `finish`
+/// at the very end, and SHA-256 is sequential. Each sink therefore returns a digest from `finish`
 /// by the cheapest route it has: a file sink re-reads its file (sequential, page-cached), a memory
-/// sink hashes its buffer. A sink that can't read back what it wrote (a multipart upload) has to keep
-/// what it needs itself (for example hash a local spool) or document a different digest.
+/// sink hashes its buffer. A sink that can't read back what it wrote (a multipart upload) returns
+/// the composite SHA-256 of its parts instead, each hashed as it went up.
 ///
 /// Sinks are driven from one thread at a time.
 public protocol ImageSink: AnyObject {
@@ -23,8 +21,8 @@ public protocol ImageSink: AnyObject {
     func write(_ bytes: UnsafeRawBufferPointer) throws
 
     /// Replaces the first `header.count` bytes with `header`, completes the image, and returns the
-    /// SHA-256 of the final image bytes. Called once, after the last `write`.
-    func finish(header: [UInt8]) throws -> SHA256.Digest
+    /// digest of the final image bytes. Called once, after the last `write`.
+    func finish(header: [UInt8]) throws -> ImageDigest
 }
 
 extension ImageSink {

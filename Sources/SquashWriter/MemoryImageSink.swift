@@ -15,11 +15,11 @@ public final class MemoryImageSink: ImageSink {
         self.bytes.append(contentsOf: bytes)
     }
 
-    public func finish(header: [UInt8]) throws -> SHA256.Digest {
+    public func finish(header: [UInt8]) throws -> ImageDigest {
         guard !isFinished else { throw BuildError.output(path: "<memory>", reason: "the image is already finished") }
         precondition(header.count <= Self.headerSize && header.count <= bytes.count)
         bytes.replaceSubrange(0..<header.count, with: header)
         isFinished = true
-        return SHA256.hash(data: bytes)
+        return .sha256(Array(SHA256.hash(data: bytes)))
     }
 }

@@ -12,7 +12,8 @@ import Foundation
 ///
 /// Keys map to relative paths. Writes go to a temporary file that is fsynced and renamed
 /// into place, so readers see the old or the new object, never a mix. Multipart uploads
-/// are staged under `.multipart/<uploadId>/` and joined the same way. A key cannot be both
+/// are staged under `.multipart/<uploadId>/` and joined the same way; a positioned upload
+/// (`PositionedWriteStore`) is one file there, renamed into place without a copy. A key cannot be both
 /// an object and a "directory" prefix of another key (`a` and `a/b`), unlike in S3.
 public final class LocalDirectoryStore: ObjectStore {
     /// The directory that holds the objects.
@@ -221,7 +222,7 @@ public final class LocalDirectoryStore: ObjectStore {
         return root + "/" + key
     }
 
-    private func stagingPath(_ uploadId: String) -> String {
+    func stagingPath(_ uploadId: String) -> String {
         root + "/" + Self.stagingDirectory + "/" + uploadId
     }
 
@@ -236,7 +237,7 @@ public final class LocalDirectoryStore: ObjectStore {
         return staging
     }
 
-    private func readManifest(_ staging: String, key: String) throws -> UploadManifest {
+    func readManifest(_ staging: String, key: String) throws -> UploadManifest {
         guard let data = FileManager.default.contents(atPath: staging + "/upload.json") else {
             throw StorageError.notFound(object: "\(key) (upload)")
         }
@@ -319,6 +320,11 @@ public final class LocalDirectoryStore: ObjectStore {
             throw posixError(key, path: path, doing: "rename")
         }
         renamed = true
+        Self.syncDirectory(directory)
+    }
+
+    /// Makes a rename into `directory` durable.
+    static func syncDirectory(_ directory: String) {
         let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dirFD >= 0 {
             fsync(dirFD)
@@ -377,7 +383,7 @@ public final class LocalDirectoryStore: ObjectStore {
         }
     }
 
-    private func posixError(_ key: String, path: String, doing action: String? = nil) -> StorageError {
+    func posixError(_ key: String, path: String, doing action: String? = nil) -> StorageError {
         let code = errno
         if action == nil && (code == ENOENT || code == ENOTDIR || code == EISDIR) {
             return StorageError.notFound(object: key)
@@ -388,7 +394,7 @@ public final class LocalDirectoryStore: ObjectStore {
 }
 
 /// What `createMultipartUpload` records next to the staged parts.
-private struct UploadManifest: Codable {
+struct UploadManifest: Codable {
     var key: String
     var initiated: Date
     var metadata: [String: String]

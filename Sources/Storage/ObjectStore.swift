@@ -30,6 +30,12 @@ public protocol ObjectStore: Sendable {
     /// must be at least 5 MiB (S3 and R2 refuse smaller ones at completion).
     func uploadPart(_ key: String, uploadId: String, partNumber: Int, bytes: [UInt8]) throws -> String
 
+    /// `uploadPart` for a caller that has already hashed the part: `sha256` must be the SHA-256 of
+    /// `bytes`. A store that can make its server check the part on receipt does so with it (S3's
+    /// signed `x-amz-content-sha256`), without hashing the part again.
+    func uploadPart(_ key: String, uploadId: String, partNumber: Int, bytes: [UInt8], sha256: [UInt8]) throws
+        -> String
+
     /// Joins `parts` (ascending part numbers) into the object `key`; returns its ETag.
     @discardableResult
     func completeMultipartUpload(_ key: String, uploadId: String, parts: [CompletedPart]) throws -> String
@@ -88,6 +94,13 @@ extension ObjectStore {
             token = page.nextContinuationToken
         } while token != nil
         return objects
+    }
+
+    /// Stores without a server-side check have no use for the digest.
+    public func uploadPart(_ key: String, uploadId: String, partNumber: Int, bytes: [UInt8], sha256: [UInt8])
+        throws -> String
+    {
+        try uploadPart(key, uploadId: uploadId, partNumber: partNumber, bytes: bytes)
     }
 
     /// Concurrent fan-out over single-range gets.

@@ -55,6 +55,13 @@ enum BackupFormatting {
         }
         if let blockSize = meta.blockSize { lines.append(("block size", size(UInt64(blockSize)))) }
         if let sha256 = meta.sha256 { lines.append(("sha256", sha256)) }
+        if let composite = meta.compositeSha256 {
+            lines.append(
+                (
+                    "composite sha256",
+                    "\(composite.sha256) (\(composite.partCount) parts of \(composite.partSize) bytes)"
+                ))
+        }
         let width = lines.map(\.0.count).max() ?? 0
         return lines.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
             .joined(separator: "\n")

@@ -114,7 +114,7 @@ struct CreateCommand: ParsableCommand {
                 if let backup = report.backup {
                     print(try BackupFormatting.json(backup.directoryBackup))
                 } else {
-                    print(try BackupFormatting.json(["path": report.imagePath ?? "", "sha256": report.sha256]))
+                    print(try BackupFormatting.json(["path": report.imagePath ?? "", "sha256": report.sha256 ?? ""]))
                 }
             } else {
                 print(Self.summary(report))
@@ -137,7 +137,7 @@ struct CreateCommand: ParsableCommand {
         return """
             image \(report.imagePath ?? "")
               size \(size), \(report.files) files, \(timing)
-              sha256 \(report.sha256)
+              sha256 \(report.sha256 ?? "-")
             """
     }
 }

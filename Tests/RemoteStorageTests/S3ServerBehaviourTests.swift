@@ -29,6 +29,30 @@ struct S3ServerBehaviourTests {
         #expect(!"\(store.configuration)".contains(secret))
     }
 
+    @Test("a part's SHA-256 is sent signed: the server stores the part it matches and refuses one it does not")
+    func partDigestIsCheckedByTheServer() throws {
+        let store = try S3Store.forTests(retryPolicy: RetryPolicy(maxAttempts: 2, baseDelay: 0.01, maxDelay: 0.01))
+        let key = "digest-\(UUID().uuidString.prefix(8))/object"
+        defer { try? store.delete(key) }
+        let bytes = pattern(300_000, seed: 5)
+        let hex = Array(SigV4Signer.sha256Hex(bytes).utf8)
+        let digest = stride(from: 0, to: hex.count, by: 2).map {
+            UInt8(String(decoding: hex[$0..<$0 + 2], as: UTF8.self), radix: 16)!
+        }
+        let uploadId = try store.createMultipartUpload(key)
+        var wrong = digest
+        wrong[0] ^= 0xFF
+        do {
+            _ = try store.uploadPart(key, uploadId: uploadId, partNumber: 1, bytes: bytes, sha256: wrong)
+            Issue.record("a part whose SHA-256 does not match was accepted")
+        } catch StorageError.io(_, let reason) {
+            #expect(reason.contains("XAmzContentSHA256Mismatch"), "\(reason)")
+        }
+        let etag = try store.uploadPart(key, uploadId: uploadId, partNumber: 1, bytes: bytes, sha256: digest)
+        try store.completeMultipartUpload(key, uploadId: uploadId, parts: [CompletedPart(partNumber: 1, etag: etag)])
+        #expect(try store.get(key) == bytes)
+    }
+
     @Test func unknownBucketIsNotFound() throws {
         let store = try S3Store.forTests(bucket: "no-such-bucket-\(UInt32.random(in: 0...UInt32.max))")
         do {

@@ -258,6 +258,29 @@ struct BackupMetadataTests {
         #expect(decoded == meta)
     }
 
+    @Test("the composite SHA-256 of a multipart image round-trips; metas written before it still decode")
+    func compositeDigest() throws {
+        var meta = BackupMetadata(
+            id: BackupID.generate(), dir: "/workspace", sizeBytes: 3 << 20, createdAt: Date(timeIntervalSince1970: 0))
+        meta.compositeSha256 = .init(sha256: String(repeating: "cd", count: 32), partSize: 1 << 20, partCount: 3)
+        let data = try BackupJSON.encoder().encode(meta)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let field = try #require(object["compositeSha256"] as? [String: Any])
+        #expect(field["sha256"] as? String == String(repeating: "cd", count: 32))
+        #expect(field["partSize"] as? Int == 1 << 20 && field["partCount"] as? Int == 3)
+        #expect(object["sha256"] == nil)
+        #expect(try BackupJSON.decoder().decode(BackupMetadata.self, from: data) == meta)
+
+        // The layout of format 1 before the composite digest existed.
+        let old = """
+            {"id":"0f8fad5b-d9cb-469f-a165-70867728950e","dir":"/w","name":"w","sizeBytes":4096,"ttl":604800,
+            "createdAt":"2026-11-01T00:00:00.000Z","expiresAt":"2026-11-08T00:00:00.000Z","format":1,
+            "sha256":"\(String(repeating: "ab", count: 32))","compressor":"zstd","blockSize":131072}
+            """
+        let decoded = try BackupJSON.decoder().decode(BackupMetadata.self, from: Data(old.utf8))
+        #expect(decoded.sha256 == String(repeating: "ab", count: 32) && decoded.compositeSha256 == nil)
+    }
+
     @Test("ids: lowercase UUIDs only")
     func ids() {
         #expect(BackupID.isValid(BackupID.generate()))

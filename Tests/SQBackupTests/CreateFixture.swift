@@ -62,6 +62,36 @@ enum CreateFixture {
         String(try Shell.check(["sha256sum", path]).prefix(64))
     }
 
+    /// The composite SHA-256 of a file cut into `partSize` parts, computed by Python's hashlib (an
+    /// independent implementation): (64 hex digits, part count).
+    static func compositeSHA256(of path: String, partSize: Int) throws -> (sha256: String, parts: Int) {
+        let script = """
+            import hashlib, sys
+            digests = []
+            with open(sys.argv[1], "rb") as f:
+                while part := f.read(int(sys.argv[2])):
+                    digests.append(hashlib.sha256(part).digest())
+            print(hashlib.sha256(b"".join(digests)).hexdigest(), len(digests))
+            """
+        let output = try Shell.check(["python3", "-c", script, path, String(partSize)])
+        let words = output.split(whereSeparator: \.isWhitespace)
+        return (words.first.map(String.init) ?? "", words.count > 1 ? Int(words[1]) ?? -1 : -1)
+    }
+
+    /// Every regular file under `root` (a local store), relative, sorted: staged or temporary files
+    /// included, which the store's own listing hides.
+    static func filesOnDisk(_ root: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
+        var files: [String] = []
+        while let relative = walker.nextObject() as? String {
+            var info = stat()
+            if lstat(root + "/" + relative, &info) == 0 && (info.st_mode & S_IFMT) != S_IFDIR {
+                files.append(relative)
+            }
+        }
+        return files.sorted()
+    }
+
     /// Asserts that nothing of any backup is left: no objects, no uploads in progress, nothing listed.
     static func expectNothingLeft(_ store: any ObjectStore, sourceLocation: SourceLocation = #_sourceLocation) throws {
         #expect(try store.listAll(prefix: "backups/").map(\.key) == [], sourceLocation: sourceLocation)

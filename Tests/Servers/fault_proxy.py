@@ -10,8 +10,9 @@ line on stdout:
     log                JSON list of {method, path, range, fault} seen since `clear`
     clear              forget queued faults and the log
 Faults: pass, 503, 500, reset-before-body, reset-during-body, truncate, stall,
-stall-before-headers. `stall` waits STALL_SECONDS (env, default 5, at most 60) after half
-the body. The proxy exits when stdin closes, and after at most 30 minutes anyway.
+stall-before-headers, corrupt-request. `stall` waits STALL_SECONDS (env, default 5, at most 60)
+after half the body; `corrupt-request` flips one bit in the middle of the request body on its
+way upstream (damage in transit that only a payload checksum catches). The proxy exits when stdin closes, and after at most 30 minutes anyway.
 """
 import json
 import os
@@ -123,6 +124,9 @@ def handle(client, upstream_port):
             time.sleep(STALL_SECONDS)
             client.close()
             return
+        if fault == "corrupt-request" and body:
+            middle = len(body) // 2
+            body = body[:middle] + bytes([body[middle] ^ 0x01]) + body[middle + 1:]
         response_head, response_body = forward(upstream_port, head, body)
         half = response_body[: len(response_body) // 2]
         if fault == "reset-before-body":

@@ -8,6 +8,9 @@ Prints one line when ready:
 The credentials belong to an IAM user that moto creates at start-up; every
 request must be signed with them (INITIAL_NO_AUTH_ACTION_COUNT=0).
 
+Like S3 (and unlike moto), a request whose x-amz-content-sha256 is a SHA-256 is
+refused with 400 XAmzContentSHA256Mismatch when its body does not hash to it.
+
 Two moto quirks with auth on are fixed here, so that a correct signer passes:
   * moto checks header signatures against the percent-DECODED request URI; we
     make it check against the raw URI the client sent (and signed).
@@ -20,6 +23,7 @@ import datetime
 import logging
 import hashlib
 import hmac
+import io
 import json
 import os
 import sys
@@ -129,10 +133,10 @@ class PresignedCheck:
         return None
 
 
-def _error(start_response, code):
+def _error(start_response, code, status="403 Forbidden"):
     body = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
             f"<Message>{code}</Message></Error>").encode()
-    start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+    start_response(status, [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
     return [body]
 
 
@@ -150,6 +154,14 @@ class RawURIApp:
             if environ.get("QUERY_STRING"):
                 raw += "?" + environ["QUERY_STRING"]
         path, _, query = raw.partition("?")
+        declared = environ.get("HTTP_X_AMZ_CONTENT_SHA256", "").lower()
+        if len(declared) == 64 and all(c in "0123456789abcdef" for c in declared):
+            length = int(environ.get("CONTENT_LENGTH") or "0")
+            body = environ["wsgi.input"].read(length) if length > 0 else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            if hashlib.sha256(body).hexdigest() != declared:
+                sys.stderr.write("payload refused: XAmzContentSHA256Mismatch\n")
+                return _error(start_response, "XAmzContentSHA256Mismatch", "400 Bad Request")
         _local.raw_uri = raw
         _local.presigned_ok = False
         if "X-Amz-Signature=" in query:

@@ -38,7 +38,7 @@ import Testing
         let digest = try sink.finish(header: header)
         let written = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         #expect(written == header + big + [UInt8](repeating: 9, count: 10))
-        #expect(digest.map { String(format: "%02x", $0) }.joined() == (try Fixtures.sha256sum(path)))
+        #expect(digest.sha256Hex == (try Fixtures.sha256sum(path)))
         #expect(throws: BuildError.self) { try sink.finish(header: header) }
     }
 }

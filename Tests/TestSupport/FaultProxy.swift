@@ -23,7 +23,8 @@ public final class FaultProxy: Sendable {
     public var endpoint: String { "http://127.0.0.1:\(server.port)" }
 
     /// Queues faults for the next requests, in order (`pass`, `503`, `500`, `reset-before-body`,
-    /// `reset-during-body`, `truncate`, `stall`, `stall-before-headers`).
+    /// `reset-during-body`, `truncate`, `stall`, `stall-before-headers`, `corrupt-request`: one bit of the
+    /// request body flipped on its way upstream).
     public func inject(_ faults: [String]) throws {
         _ = try server.command("faults " + faults.joined(separator: " "))
     }
