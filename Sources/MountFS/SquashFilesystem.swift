@@ -112,18 +112,35 @@ public final class SquashFilesystem: Sendable {
         Unmanaged<FileReader>.fromOpaque(pointer).release()
     }
 
+    /// Calls `body` with an iovec per piece, each pointing into the piece's storage, which stays
+    /// pinned for the duration (one nested `withUnsafeBytes` per piece; a read has a handful).
+    private static func withVectors(
+        _ pieces: ArraySlice<ArraySlice<UInt8>>, into vectors: inout [iovec], _ body: ([iovec]) -> Void
+    ) {
+        guard let first = pieces.first else { return body(vectors) }
+        first.withUnsafeBytes { raw in
+            if !raw.isEmpty {
+                vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress), iov_len: raw.count))
+            }
+            withVectors(pieces.dropFirst(), into: &vectors, body)
+        }
+    }
+
     func read(_ request: fuse_req_t, ino: fuse_ino_t, size: Int, offset: off_t, fileHandle: UInt64) {
         do {
             let start = UInt64(max(offset, 0))
-            let bytes: [UInt8]
+            let pieces: [ArraySlice<UInt8>]
             if fileHandle != 0, let pointer = UnsafeRawPointer(bitPattern: UInt(fileHandle)) {
-                bytes = try Unmanaged<FileReader>.fromOpaque(pointer).takeUnretainedValue().read(
+                pieces = try Unmanaged<FileReader>.fromOpaque(pointer).takeUnretainedValue().readPieces(
                     offset: start, length: size)
             } else {
-                bytes = try image.read(NodeID(ino), offset: start, length: size)
+                pieces = try image.readPieces(NodeID(ino), offset: start, length: size)
             }
-            bytes.withUnsafeBytes { raw in
-                _ = fuse_reply_buf(request, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
+            // The kernel gathers the block slices itself: no copy into one reply buffer.
+            var vectors: [iovec] = []
+            vectors.reserveCapacity(pieces.count)
+            Self.withVectors(pieces[...], into: &vectors) { vectors in
+                _ = fuse_reply_iov(request, vectors, Int32(vectors.count))
             }
         } catch {
             logger.error("read of inode \(ino) at \(offset)+\(size) failed: \(error)")

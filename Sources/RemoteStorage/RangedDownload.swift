@@ -23,7 +23,6 @@ struct RangedDownload {
         var pinned = ifMatch
         var targetLength = range?.length
         var attempt = 0
-        if let range { received.reserveCapacity(range.length) }
         while true {
             attempt += 1
             let offset = (range?.offset ?? 0) + UInt64(received.count)
@@ -97,6 +96,11 @@ struct RangedDownload {
             body = body.dropFirst(skip)
         }
         if let targetLength { body = body.prefix(max(0, targetLength - received.count)) }
+        if received.isEmpty && body.count == response.body.count {
+            received = response.body  // the usual case: the answer is the range, taken without a copy
+            return
+        }
+        if received.isEmpty, let range { received.reserveCapacity(range.length) }
         received.append(contentsOf: body)
     }
 }

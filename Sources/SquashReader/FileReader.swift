@@ -30,6 +30,12 @@ public final class FileReader: Sendable {
     }
 
     public func read(offset: UInt64, length: Int) throws -> [UInt8] {
+        let pieces = try readPieces(offset: offset, length: length)
+        return pieces.count == 1 ? Array(pieces[0]) : Array(pieces.joined())
+    }
+
+    /// `read` as slices of the cached blocks (see `SquashImage.readPieces`).
+    public func readPieces(offset: UInt64, length: Int) throws -> [ArraySlice<UInt8>] {
         let end = offset + UInt64(length)
         let plan: (UInt64, Int)? = stream.withLock { stream in
             let sequential =
@@ -56,6 +62,6 @@ public final class FileReader: Sendable {
             return (start, Int(target - start))
         }
         if let (start, count) = plan { image.prefetch(id, offset: start, length: count) }
-        return try image.read(id, offset: offset, length: length)
+        return try image.readPieces(id, offset: offset, length: length)
     }
 }

@@ -248,6 +248,17 @@ public final class SquashImage: Sendable {
     /// Reads up to `length` bytes of regular file `id` at `offset`; fewer only at end of file.
     /// Throws `ImageError.corrupt` for a block that does not decode, `.storage` when bytes can't be fetched.
     public func read(_ id: NodeID, offset: UInt64, length: Int) throws -> [UInt8] {
+        let pieces = try readPieces(id, offset: offset, length: length)
+        if pieces.count == 1 { return Array(pieces[0]) }
+        var output = [UInt8]()
+        output.reserveCapacity(pieces.reduce(0) { $0 + $1.count })
+        for piece in pieces { output.append(contentsOf: piece) }
+        return output
+    }
+
+    /// The bytes `read` returns, as consecutive slices of the cached blocks: a caller that can
+    /// send them as they are (FUSE's `reply_iov`) saves copying them into one buffer.
+    public func readPieces(_ id: NodeID, offset: UInt64, length: Int) throws -> [ArraySlice<UInt8>] {
         guard id >= 1, Int(id) <= index.nodes.count else { return [] }
         let node = index.nodes[Int(id) - 1]
         guard node.mode & UInt32(S_IFMT) == UInt32(S_IFREG), offset < node.size, length > 0 else { return [] }
@@ -262,8 +273,8 @@ public final class SquashImage: Sendable {
             references.append(reference(block: block, layout: layout, fileSize: node.size))
         }
         let blocks = try fetcher.blocks(references)
-        var output = [UInt8]()
-        output.reserveCapacity(Int(end - offset))
+        var output = [ArraySlice<UInt8>]()
+        output.reserveCapacity(blocks.count)
         for (position, block) in blocks.enumerated() {
             let blockIndex = first + UInt64(position)
             let blockStart = blockIndex * blockSize
@@ -280,7 +291,7 @@ public final class SquashImage: Sendable {
                     image: source.displayName,
                     reason: "block \(blockIndex) of inode \(id) holds \(block.count) bytes, \(sliceEnd) needed")
             }
-            output.append(contentsOf: block[sliceStart..<sliceEnd])
+            output.append(block[sliceStart..<sliceEnd])
         }
         return output
     }

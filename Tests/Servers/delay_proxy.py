@@ -104,8 +104,10 @@ class DelayedPipe:
                     except OSError:
                         pass
                     return
-                self.target.sendall(chunk)
+                # Counted before sending: a client that has all its bytes may ask for the stats
+                # before this thread would get to count them.
                 count(self.counter, len(chunk))
+                self.target.sendall(chunk)
         except OSError:
             with self.condition:
                 self.closed = True
