@@ -229,8 +229,10 @@ final class BlockFetcher: Sendable {
         // Each run is fetched, decoded and published on its own thread: readers waiting on the
         // first blocks of a readahead window get them as soon as their run lands, and the
         // decompression of a window spreads over the cores instead of trailing the last fetch.
+        // (At most 16 at once, as many as a remote source sends in parallel anyway.)
         let work = runs
-        let failures = try ParallelWork.map(count: work.count, width: work.count) { [self] index -> StorageError? in
+        let failures = try ParallelWork.map(count: work.count, width: min(work.count, 16)) {
+            [self] index -> StorageError? in
             let run = work[index]
             statistics.requestsInFlight.add(1, ordering: .relaxed)
             let started = ContinuousClock.now
