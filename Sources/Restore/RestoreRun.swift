@@ -272,11 +272,17 @@ final class RestoreRun: Sendable {
             while offset < end {
                 if stopping.load(ordering: .relaxed) { throw RestoreError("\(path): restore stopped") }
                 let wanted = Int(min(UInt64(options.chunkBytes), end - offset))
-                let bytes = try reader.read(offset: offset, length: wanted)
-                guard bytes.count == wanted else {
-                    throw RestoreError("\(path): image gave \(bytes.count) bytes at \(offset), \(wanted) expected")
+                // Written slice by slice straight from the cached blocks, never joined into one buffer.
+                let pieces = try reader.readPieces(offset: offset, length: wanted)
+                let got = pieces.reduce(0) { $0 + $1.count }
+                guard got == wanted else {
+                    throw RestoreError("\(path): image gave \(got) bytes at \(offset), \(wanted) expected")
                 }
-                try Self.writeAll(fd, bytes, at: offset, path: path)
+                var position = offset
+                for piece in pieces {
+                    try Self.writeAll(fd, piece, at: position, path: path)
+                    position += UInt64(piece.count)
+                }
                 bytesWritten.add(wanted, ordering: .relaxed)
                 offset += UInt64(wanted)
             }
@@ -290,7 +296,7 @@ final class RestoreRun: Sendable {
         written.add(1, ordering: .relaxed)
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: UInt64, path: String) throws {
+    private static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, at offset: UInt64, path: String) throws {
         try bytes.withUnsafeBytes { raw in
             var done = 0
             while done < raw.count {
