@@ -6,8 +6,9 @@ import Storage
 /// store credentials can mount an image.
 ///
 /// Opening reads the head of the object (`Range: bytes=0-…`; a presigned GET URL does not allow
-/// HEAD) to learn the size and ETag, and keeps those bytes: the image reader's first read (the
-/// superblock) then costs no second round trip. Every later read sends `If-Match` and checks the answer's ETag, so a
+/// HEAD) to learn the size and ETag, and at the same time its tail (`bytes=-…`, no size needed),
+/// and keeps both: the image reader's first reads (the superblock, then the metadata tables at
+/// the end of the image) cost no further round trip when the tables fit in the tail. Every later read sends `If-Match` and checks the answer's ETag, so a
 /// replaced object fails with `changed` instead of mixing versions. The URL's query (a
 /// presigned signature) never appears in `displayName`, errors or logs.
 public final class HTTPRangeSource: RangeSource {
@@ -23,11 +24,15 @@ public final class HTTPRangeSource: RangeSource {
     private let logger = Logger(label: "sqbackup.http-source")
     /// The first bytes of the object, read by the opening probe.
     private let prefix: [UInt8]
+    /// The last bytes of the object and where they start, read alongside the probe.
+    private let suffix: [UInt8]
+    private let suffixOffset: UInt64
 
-    /// `headLength`: how much of the head the opening request reads and keeps (at least 1 byte).
+    /// `headLength`: how much of the head the opening request reads and keeps (at least 1 byte);
+    /// `tailLength`: how much of the end a second, concurrent opening request reads (0: none).
     public init(
         url: String, client: HTTPClient = .shared, retryPolicy: RetryPolicy = .standard, parallelRequests: Int = 16,
-        headLength: Int = 128 << 10
+        headLength: Int = 128 << 10, tailLength: Int = 0
     ) throws {
         let name = Self.redacted(url)
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
@@ -41,8 +46,11 @@ public final class HTTPRangeSource: RangeSource {
         self.parallelRequests = max(1, parallelRequests)
         displayName = name
 
-        let probe = try Self.probe(
-            url: url, name: name, length: max(1, headLength), client: client, retryPolicy: retryPolicy)
+        let ranges = ["bytes=0-\(max(1, headLength) - 1)"] + (tailLength > 0 ? ["bytes=-\(tailLength)"] : [])
+        let answers = try ParallelWork.map(count: ranges.count, width: ranges.count) { index in
+            try Self.probe(url: url, name: name, range: ranges[index], client: client, retryPolicy: retryPolicy)
+        }
+        let probe = answers[0]
         switch probe.status {
         case 206:
             guard let range = probe.contentRange, let total = range.total else {
@@ -67,6 +75,17 @@ public final class HTTPRangeSource: RangeSource {
             throw Self.failure(probe, object: name)
         }
         etag = probe.etag
+        // The tail is kept only when it is of the same version and really ends the object.
+        if let tail = answers.dropFirst().first, tail.status == 206, let range = tail.contentRange,
+            range.total == size, range.last + 1 == size, UInt64(tail.body.count) == size - range.first,
+            tail.etag == etag
+        {
+            suffix = tail.body
+            suffixOffset = range.first
+        } else {
+            suffix = []
+            suffixOffset = size
+        }
     }
 
     public func read(_ range: ByteRange) throws -> [UInt8] {
@@ -75,7 +94,21 @@ public final class HTTPRangeSource: RangeSource {
         if range.offset + UInt64(range.length) <= UInt64(prefix.count) {
             return Array(prefix[Int(range.offset)..<Int(range.offset) + range.length])
         }
-        return try RangedDownload(
+        if range.offset >= suffixOffset, !suffix.isEmpty {
+            let start = Int(range.offset - suffixOffset)
+            return Array(suffix[start..<start + range.length])
+        }
+        if !suffix.isEmpty, range.end > suffixOffset {
+            // Only the part before the kept tail goes over the wire (metadata larger than the tail).
+            var bytes = try download(ByteRange(offset: range.offset, length: Int(suffixOffset - range.offset)))
+            bytes.append(contentsOf: suffix[0..<Int(range.end - suffixOffset)])
+            return bytes
+        }
+        return try download(range)
+    }
+
+    private func download(_ range: ByteRange) throws -> [UInt8] {
+        try RangedDownload(
             object: displayName, range: range, ifMatch: etag, client: client, retryPolicy: retryPolicy, logger: logger,
             makeRequest: { [url] headers in HTTPRequest(method: "GET", url: url, headers: headers) },
             failure: { [displayName] response, _ in Self.failure(response, object: displayName) },
@@ -87,7 +120,7 @@ public final class HTTPRangeSource: RangeSource {
         try ParallelWork.map(count: ranges.count, width: parallelRequests) { [self] index in try read(ranges[index]) }
     }
 
-    private static func probe(url: String, name: String, length: Int, client: HTTPClient, retryPolicy: RetryPolicy)
+    private static func probe(url: String, name: String, range: String, client: HTTPClient, retryPolicy: RetryPolicy)
         throws -> HTTPResponse
     {
         var attempt = 0
@@ -95,7 +128,7 @@ public final class HTTPRangeSource: RangeSource {
             attempt += 1
             do {
                 let response = try client.perform(
-                    HTTPRequest(method: "GET", url: url, headers: [("Range", "bytes=0-\(length - 1)")]))
+                    HTTPRequest(method: "GET", url: url, headers: [("Range", range)]))
                 if S3Store.isRetryable(response) && attempt < retryPolicy.maxAttempts {
                     retryPolicy.sleep(afterAttempt: attempt, retryAfter: S3Store.retryAfter(response))
                     continue

@@ -24,7 +24,8 @@ public enum ImageLocator {
             }
         case .url(let url):
             do {
-                return try HTTPRangeSource(url: url)
+                // The tail comes with the head: an image's metadata tables usually fit in 1 MiB.
+                return try HTTPRangeSource(url: url, tailLength: 1 << 20)
             } catch StorageError.notFound {
                 throw BackupError(.notFound, "\(reference): image not found")
             } catch {

@@ -39,6 +39,20 @@ struct NetworkTestServerTests {
         #expect(stats.requests == 1 && stats.log.first?.range == "bytes=8000-8399", "only the read past the head")
         try server.reset()
 
+        // With a tail: head and tail are read at once; reads inside either are free, a read that
+        // ends in the tail fetches only the bytes before it.
+        let tailed = try HTTPRangeSource(url: server.url(for: "dir a/image.sqsh"), headLength: 8192, tailLength: 4096)
+        stats = try server.stats()
+        #expect(Set(stats.log.compactMap(\.range)) == ["bytes=0-8191", "bytes=-4096"])
+        try server.reset()
+        let size = content.count
+        #expect(try tailed.read(offset: UInt64(size - 100), length: 100) == Array(content[(size - 100)...]))
+        #expect(try server.stats().requests == 0)
+        #expect(try tailed.read(offset: UInt64(size - 5000), length: 5000) == Array(content[(size - 5000)...]))
+        stats = try server.stats()
+        #expect(stats.log.map(\.range) == ["bytes=\(size - 5000)-\(size - 4097)"])
+        try server.reset()
+
         let source = try HTTPRangeSource(url: server.url(for: "dir a/image.sqsh"), headLength: 1)
         #expect(source.size == UInt64(content.count))
         #expect(source.etag != nil)
