@@ -3,18 +3,27 @@ public struct StoreObjectSource<Store: ObjectStore>: RangeSource {
     public let store: Store
     /// The version every read is pinned to.
     public let info: ObjectInfo
-    /// The first bytes of this version, when the opener already has them; reads inside are free.
+    /// The first bytes of this version, when the opener already has them; reads inside these
+    /// (or `suffix`) are free.
     public let prefix: [UInt8]
+    /// The last bytes of this version, likewise.
+    public let suffix: [UInt8]
 
-    public init(store: Store, info: ObjectInfo, prefix: [UInt8] = []) {
+    public init(store: Store, info: ObjectInfo, prefix: [UInt8] = [], suffix: [UInt8] = []) {
         self.store = store
         self.info = info
         self.prefix = prefix.count <= Int(clamping: info.size) ? prefix : []
+        self.suffix = suffix.count <= Int(clamping: info.size) ? suffix : []
     }
 
     private func fromPrefix(_ range: ByteRange) -> [UInt8]? {
-        guard range.offset + UInt64(range.length) <= UInt64(prefix.count) else { return nil }
-        return Array(prefix[Int(range.offset)..<Int(range.offset) + range.length])
+        if range.offset + UInt64(range.length) <= UInt64(prefix.count) {
+            return Array(prefix[Int(range.offset)..<Int(range.offset) + range.length])
+        }
+        let suffixOffset = info.size - UInt64(suffix.count)
+        guard !suffix.isEmpty, range.offset >= suffixOffset, range.end <= info.size else { return nil }
+        let start = Int(range.offset - suffixOffset)
+        return Array(suffix[start..<start + range.length])
     }
 
     public var size: UInt64 { info.size }

@@ -198,15 +198,16 @@ struct StoreConformanceTests {
         let (store, prefix, cleanup) = try kind.make()
         defer { cleanup() }
         let key = prefix + "pinned.sqsh"
-        // Larger than the head an S3 source keeps from its opening read, so later reads go out.
-        let size = 200_000
+        // Larger than the head and tail an S3 source keeps from its opening reads, so reads in the
+        // middle go out.
+        let size = 2_000_000
         let original = pattern(size, seed: 1)
         try store.put(key, bytes: original)
         let source = try store.rangeSource(for: key)
         #expect(source.size == UInt64(size))
         #expect(source.displayName.hasSuffix(key))
         #expect(try source.read(offset: 10, length: 5) == Array(original[10..<15]))
-        #expect(try source.read(offset: 150_000, length: 5) == Array(original[150_000..<150_005]))
+        #expect(try source.read(offset: 600_000, length: 5) == Array(original[600_000..<600_005]))
         #expect(
             try source.read(ranges: [ByteRange(offset: 0, length: 2), ByteRange(offset: UInt64(size - 2), length: 2)])
                 == [Array(original[0..<2]), Array(original[(size - 2)...])])
@@ -219,9 +220,9 @@ struct StoreConformanceTests {
             do {
                 _ =
                     attempt == 0
-                    ? try source.read(offset: 150_000, length: 5)
+                    ? try source.read(offset: 600_000, length: 5)
                     : try source.read(ranges: [
-                        ByteRange(offset: 140_000, length: 2), ByteRange(offset: 160_000, length: 2),
+                        ByteRange(offset: 500_000, length: 2), ByteRange(offset: 700_000, length: 2),
                     ])
                     .first!
                 Issue.record("\(kind): read after replacement succeeded")

@@ -144,6 +144,35 @@ struct CatalogCommandTests {
         #expect(!isMounted(mountpoint))
     }
 
+    @Test("mount ID on S3: meta.json, then head and tail at once; `ls -lR` sends nothing")
+    func mountByIDRequests() throws {
+        guard try requireFuse() else { return }
+        let fixture = try CatalogStoreKind.s3.make()
+        defer { fixture.cleanup() }
+        let work = try TemporaryDirectory("mount-id-requests")
+        defer { work.remove() }
+        let (_, image) = try smallImage(in: work)
+        let backup = try fixture.seed(image: image)
+        let mountpoint = work.child("mnt")
+        try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
+        let pool = try S3BucketPool.shared()
+        let proxy = try FaultProxy(upstreamPort: pool.port)
+        let bucket = try #require(fixture.environment["BACKUP_BUCKET_NAME"])
+        let mounted = try SQBackupBinary.run(
+            ["mount", backup.id, mountpoint, "--no-disk-cache"],
+            environment: pool.environment(bucket: bucket, endpoint: proxy.endpoint))
+        #expect(mounted.status == 0, "\(mounted.stderr)")
+        defer { _ = try? SQBackupBinary.run(["unmount", mountpoint]) }
+        let mounting = try proxy.log()
+        // meta.json, then the image's head (size and ETag) and tail (metadata tables) together.
+        #expect(mounting.count == 3, "\(mounting.map { "\($0.method) \($0.path) \($0.range ?? "")" })")
+        #expect(mounting.first?.path.hasSuffix("/meta.json") == true)
+        #expect(Set(mounting.dropFirst().compactMap(\.range)) == ["bytes=0-131071", "bytes=-1048576"])
+        try proxy.clear()
+        _ = try Shell.check(["ls", "-lR", mountpoint])
+        #expect(try proxy.log().isEmpty)
+    }
+
     @Test("mount a presigned https-style URL; its query string never shows")
     func mountURL() throws {
         guard try requireFuse() else { return }
