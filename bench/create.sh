@@ -17,18 +17,12 @@ block=${2:-131072}
 out=bench/out
 tree=$out/tree
 mkdir -p "$out"
-if [ ! -f "$out/tree.done" ]; then
-    rm -rf "$tree"
-    python3 bench/make_tree.py "$tree" $((200 * 1024 * 1024))
-    touch "$out/tree.done"
-fi
+. bench/common.sh
+bench_tree "$tree" 200
 # Both tools read the same files: warm the page cache so neither pays for the first read.
 tar cf - "$tree" > /dev/null
 
-if [ -z "${SQBACKUP_BIN:-}" ]; then
-    swift build -c release --scratch-path .build-bench --product sqbackup >&2
-    SQBACKUP_BIN=.build-bench/release/sqbackup
-fi
+bench_binary
 
 seconds() { date +%s.%N; }
 median() { sort -g | sed -n 2p; }

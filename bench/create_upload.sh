@@ -24,17 +24,11 @@ runs=${4:-5}
 out=bench/out
 tree=$out/tree
 mkdir -p "$out"
-if [ ! -f "$out/tree.done" ]; then
-    rm -rf "$tree"
-    python3 bench/make_tree.py "$tree" $((200 * 1024 * 1024))
-    touch "$out/tree.done"
-fi
+. bench/common.sh
+bench_tree "$tree" 200
 tar cf - "$tree" > /dev/null
 
-if [ -z "${SQBACKUP_BIN:-}" ]; then
-    swift build -c release --scratch-path .build-bench --product sqbackup >&2
-    SQBACKUP_BIN=.build-bench/release/sqbackup
-fi
+bench_binary
 
 # The S3 server runs as a coprocess: it exits when its stdin closes, and the trap closes it.
 coproc S3 { exec python3 Tests/Servers/s3_server.py 0 --bucket bench 2>"$out/s3_server.log"; }

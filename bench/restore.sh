@@ -12,7 +12,7 @@
 #   bench/restore.sh            (uses bench/out/tree, the ~200 MB mixed tree of bench/create.sh)
 #   TREE_MB=1024 bench/restore.sh   (a ~1 GiB tree in bench/out/tree-1024)
 #
-# SQBACKUP_BIN overrides the sqbackup binary (default: a release build in .build-restore).
+# SQBACKUP_BIN overrides the sqbackup binary (default: a release build in .build-bench).
 # RESTORE_WORK is where both restore (default bench/out/restore-work). On ext4, deleting and
 # re-creating thousands of files makes inode allocation slower run after run (ext4_create's
 # recently_deleted scan) for both tools alike; RESTORE_WORK=/dev/shm/restore-bench measures the
@@ -24,15 +24,9 @@ megabytes=${TREE_MB:-200}
 tree=$out/tree
 [ "$megabytes" = 200 ] || tree=$out/tree-$megabytes
 mkdir -p "$out"
-if [ ! -f "$tree.done" ]; then
-    rm -rf "$tree"
-    python3 bench/make_tree.py "$tree" $((megabytes * 1024 * 1024))
-    touch "$tree.done"
-fi
-if [ -z "${SQBACKUP_BIN:-}" ]; then
-    swift build -c release --scratch-path .build-restore --product sqbackup >&2
-    SQBACKUP_BIN=.build-restore/release/sqbackup
-fi
+. bench/common.sh
+bench_tree "$tree" "$megabytes"
+bench_binary
 store=$PWD/$out/restore-store
 work=${RESTORE_WORK:-$out/restore-work}
 rm -rf "$store" "$work"
