@@ -192,7 +192,7 @@ private final class Transfer {
         lastProgress = DispatchTime.now().uptimeNanoseconds
         // One allocation for the whole body instead of a doubling series of copies (8 MiB ranges).
         if body.isEmpty, let length = headers["content-length"].flatMap(Int.init), length > 0 {
-            body.reserveCapacity(min(length, 1 << 30))
+            body.reserveCapacity(min(length, 64 << 20))  // a server may answer a range with the whole object
         }
         body.append(contentsOf: bytes)
     }

@@ -47,10 +47,13 @@ public final class HTTPRangeSource: RangeSource {
         displayName = name
 
         let ranges = ["bytes=0-\(max(1, headLength) - 1)"] + (tailLength > 0 ? ["bytes=-\(tailLength)"] : [])
+        // The tail is only a shortcut: its failure is not the open's.
         let answers = try ParallelWork.map(count: ranges.count, width: ranges.count) { index in
-            try Self.probe(url: url, name: name, range: ranges[index], client: client, retryPolicy: retryPolicy)
+            Result {
+                try Self.probe(url: url, name: name, range: ranges[index], client: client, retryPolicy: retryPolicy)
+            }
         }
-        let probe = answers[0]
+        let probe = try answers[0].get()
         switch probe.status {
         case 206:
             guard let range = probe.contentRange, let total = range.total else {
@@ -76,7 +79,7 @@ public final class HTTPRangeSource: RangeSource {
         }
         etag = probe.etag
         // The tail is kept only when it is of the same version and really ends the object.
-        if let tail = answers.dropFirst().first, tail.status == 206, let range = tail.contentRange,
+        if let tail = try? answers.dropFirst().first?.get(), tail.status == 206, let range = tail.contentRange,
             range.total == size, range.last + 1 == size, UInt64(tail.body.count) == size - range.first,
             tail.etag == etag
         {

@@ -80,10 +80,11 @@ public final class S3Store: ObjectStore {
         let headLength = 128 << 10
         let tailLength = 1 << 20
         let ranges = ["bytes=0-\(headLength - 1)", "bytes=-\(tailLength)"]
+        // The tail is only a shortcut: its failure is not the open's.
         let answers = try ParallelWork.map(count: 2, width: 2) { [self] index in
-            try send("GET", key: key, headers: [("Range", ranges[index])], object: objectName(key))
+            Result { try send("GET", key: key, headers: [("Range", ranges[index])], object: objectName(key)) }
         }
-        let response = answers[0]
+        let response = try answers[0].get()
         guard response.status == 206, let range = response.contentRange, let total = range.total,
             let etag = response.etag
         else {
@@ -96,13 +97,13 @@ public final class S3Store: ObjectStore {
             lastModified: response.headers["last-modified"].flatMap(Self.parseHTTPDate))
         let complete = range.first == 0 && UInt64(response.body.count) == min(total, UInt64(headLength))
         // The tail counts only if it is of the same version and really ends the object.
-        let tail = answers[1]
-        let tailRange = tail.contentRange
-        let tailUsable =
-            tail.status == 206 && tail.etag == etag && tailRange?.total == total && tailRange?.last == total - 1
-            && UInt64(tail.body.count) == total - (tailRange?.first ?? total)
-        return StoreObjectSource(
-            store: self, info: info, prefix: complete ? response.body : [], suffix: tailUsable ? tail.body : [])
+        var suffix: [UInt8] = []
+        if let tail = try? answers[1].get(), tail.status == 206, tail.etag == etag, let tailRange = tail.contentRange,
+            tailRange.total == total, tailRange.last == total - 1, UInt64(tail.body.count) == total - tailRange.first
+        {
+            suffix = tail.body
+        }
+        return StoreObjectSource(store: self, info: info, prefix: complete ? response.body : [], suffix: suffix)
     }
 
     public func get(_ key: String, range: ByteRange?, ifMatch: String?) throws -> [UInt8] {

@@ -55,13 +55,17 @@ final class DirectoryHandle: Sendable {
         defer { closedir(stream) }
         rewinddir(stream)
         var result = [[UInt8]]()
-        while let entry = readdir(stream) {
+        while true {
+            // readdir answers nil both at the end and on an error; only errno tells them apart.
+            errno = 0
+            guard let entry = readdir(stream) else { break }
             let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
                 Array(raw.prefix { $0 != 0 })
             }
             if name == [46] || name == [46, 46] { continue }
             result.append(name)
         }
+        if errno != 0 { throw RestoreError.system("list", path.isEmpty ? "." : path) }
         return result
     }
 

@@ -12,7 +12,9 @@ public enum Unmounter {
         _ mountpoint: String, lazy: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws {
         let path = URL(fileURLWithPath: mountpoint).standardizedFileURL.path
-        if let root = LazyRoot.find(target: path, stateRoot: LazyRoot.stateRoot(environment: environment)) {
+        if let root = LazyRoot.find(
+            target: LazyRoot.canonical(path), stateRoot: LazyRoot.stateRoot(environment: environment))
+        {
             return try LazyRestore.teardown(root, detach: lazy)
         }
         if getuid() == 0 {

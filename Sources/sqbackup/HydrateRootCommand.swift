@@ -27,7 +27,7 @@ struct HydrateRootCommand: ParsableCommand {
     func run() throws {
         CommandSupport.bootstrapLogging(verbose: false)
         let readiness = readyFd.map(ReadinessPipe.init)
-        let path = CommandSupport.absolute(target)
+        let path = LazyRoot.canonical(CommandSupport.absolute(target))
         guard
             let root = LazyRoot.find(
                 target: path, stateRoot: LazyRoot.stateRoot(environment: ProcessInfo.processInfo.environment))

@@ -130,6 +130,8 @@ struct MountCommand: ParsableCommand {
         arguments += storeFlags.arguments
         if let logFile { arguments += ["--log-file", logFile] }
         if verbose { arguments.append("--verbose") }
+        // The hand-off variables (a presigned URL) are for this daemon only, not for later children.
+        defer { for name in handOff.environment.keys { unsetenv(name) } }
         try DaemonLauncher.launch(arguments: arguments)
     }
 

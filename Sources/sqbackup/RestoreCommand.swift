@@ -16,7 +16,9 @@ struct RestoreCommand: ParsableCommand {
             kernel overlayfs is put on top at the target, so writes land in a local upper layer
             (under $SQBACKUP_STATE_DIR, default ~/.local/state/sqbackup). `sqbackup unmount TARGET`
             removes the root and its writes. --hydrate then copies every file into the upper layer
-            in the background so the root stops needing the store. Needs root.
+            in the background, so file data stops coming from the store (directories and names
+            still come from the mount daemon, from memory). The overlay is mounted nosuid and
+            nodev unless --preserve-setuid. Needs root.
             """)
 
     @Argument(help: "A backup id, an http(s) URL of an image, or a local image file (these need --target).")
@@ -50,9 +52,7 @@ struct RestoreCommand: ParsableCommand {
 
     func validate() throws {
         if hydrate && !lazy { throw ValidationError("--hydrate goes with --lazy") }
-        if lazy && (keepExtra || preserveSetuid) {
-            throw ValidationError("--keep-extra and --preserve-setuid apply to real files, not to --lazy")
-        }
+        if lazy && keepExtra { throw ValidationError("--keep-extra applies to real files, not to --lazy") }
     }
 
     func run() throws {
@@ -80,14 +80,24 @@ struct RestoreCommand: ParsableCommand {
     private func runLazy() throws {
         try CommandSupport.reporting {
             let started = ContinuousClock.now
-            let options = LazyRestoreOptions(targetDir: target.map(CommandSupport.absolute), force: force)
+            var options = LazyRestoreOptions(targetDir: target.map(CommandSupport.absolute), force: force)
+            options.trusted = preserveSetuid
             let reference = ImageReference(image).absolute()
             let root = try LazyRestore.restore(reference, store: storeFlags.selection, options: options) { root in
                 try MountCommand.launchDaemon(
                     reference: reference, mountpoint: root.lower, options: ["allow_other"], storeFlags: storeFlags,
                     logFile: root.mountLog, verbose: verbose)
             }
-            if hydrate { try HydrateRootCommand.launch(target: root.target) }
+            if hydrate {
+                do {
+                    try HydrateRootCommand.launch(target: root.target)
+                } catch {
+                    // Asked for a root that stops needing the store: without hydration it is not that.
+                    try? LazyRestore.teardown(root, detach: true)
+                    throw BackupError(
+                        .restoreFailed, "the hydration could not start (\(error)); the lazy root was removed again")
+                }
+            }
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             if json {

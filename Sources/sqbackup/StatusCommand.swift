@@ -20,7 +20,7 @@ struct StatusCommand: ParsableCommand {
             if let mountpoint {
                 var wanted = CommandSupport.absolute(mountpoint)
                 // A lazy root answers for the mount under it.
-                if let root = roots.first(where: { $0.target == wanted }) {
+                if let root = roots.first(where: { $0.target == LazyRoot.canonical(wanted) }) {
                     wanted = root.lower
                     if !json { print(describe(root)) }
                 }
@@ -59,9 +59,15 @@ struct StatusCommand: ParsableCommand {
     /// A lazy root and how far its hydration got.
     private func describe(_ root: LazyRoot) -> String {
         var text = "\(root.target)  lazy root of \(root.image), mounted on \(root.lower), writes in \(root.upper)"
+        if !root.isMounted {
+            text += "\n  not mounted (left by a reboot or a killed restore; `sqbackup unmount` clears it)"
+        }
         if let hydration = root.hydration {
             let progress = hydration.progress
-            let state = progress.finished ? "done" : "running (pid \(hydration.pid))"
+            let state =
+                progress.finished
+                ? "done"
+                : LazyRestore.isHydrator(hydration.pid, of: root) ? "running (pid \(hydration.pid))" : "stopped"
             text +=
                 "\n  hydration \(state): \(progress.filesDone)/\(progress.filesTotal) files, "
                 + "\(progress.bytesDone)/\(progress.bytesTotal) bytes"

@@ -47,12 +47,19 @@ struct LazyRestoreCommandTests {
 
     /// Runs a command with the fixture's store (for commands that take one) and state directory.
     private func run(_ fixture: Fixture, _ arguments: [String]) throws -> Shell.Output {
-        let store = arguments.first == "unmount" ? [] : fixture.store
+        let store = ["unmount", "status"].contains(arguments.first) ? [] : fixture.store
         return try SQBackupBinary.run(arguments + store, environment: fixture.environment)
     }
 
     private func filesystemType(_ path: String) throws -> String {
         try Shell.check(["stat", "-f", "-c", "%T", path]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The per-mount options (`rw,nosuid,…`) of the mount at `path`.
+    private func mountOptions(at path: String) throws -> [String] {
+        let line = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+            .last { $0.split(separator: " ")[4] == path }
+        return line.map { $0.split(separator: " ")[5].split(separator: ",").map(String.init) } ?? []
     }
 
     private func mountCount(under path: String) throws -> Int {
@@ -72,6 +79,9 @@ struct LazyRestoreCommandTests {
         #expect(printed.dir == target && printed.lazy && !printed.hydrating)
         #expect(printed.stateDir.hasPrefix(fixture.work.child("state")))
         #expect(try filesystemType(target) == "overlayfs")
+        // An image is untrusted: its setuid bits and device nodes must not count in the root.
+        let options = try mountOptions(at: target)
+        #expect(options.contains("nosuid") && options.contains("nodev"), "\(options)")
         #expect(TreeComparison().differences(expected: fixture.source, actual: target) == [])
 
         let lower = printed.stateDir + "/lower"
@@ -106,6 +116,32 @@ struct LazyRestoreCommandTests {
         #expect(!FileManager.default.fileExists(atPath: target), "the target it created is gone again")
         #expect(!FileManager.default.fileExists(atPath: printed.stateDir))
         #expect(try mountCount(under: fixture.work.path) == 0)
+    }
+
+    @Test("a root whose overlay is gone (reboot, killed restore) is cleared by the next restore; --preserve-setuid")
+    func orphanedRoot() throws {
+        let fixture = try makeFixture("lazy-orphan")
+        defer { fixture.work.remove() }
+        let target = fixture.work.child("root")
+        let first = try run(fixture, ["restore", fixture.id, "--target", target, "--lazy", "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let printed = try JSONDecoder().decode(Printed.self, from: Data(first.stdout.utf8))
+        defer { _ = try? run(fixture, ["unmount", target, "--lazy"]) }
+        // What a reboot or a killed restore leaves: the record, the lower mount, no overlay.
+        #expect(umount2(target, 0) == 0)
+        let status = try run(fixture, ["status", target])
+        #expect(status.stdout.contains("not mounted"), "\(status.stdout)")
+
+        let again = try run(fixture, ["restore", fixture.id, "--target", target, "--lazy", "--preserve-setuid"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try filesystemType(target) == "overlayfs")
+        #expect(!(try mountOptions(at: target)).contains("nosuid"), "trusted on request")
+        #expect(try mountCount(under: printed.stateDir) == 1, "one lower mount, the old one is gone")
+        #expect(TreeComparison().differences(expected: fixture.source, actual: target) == [])
+
+        #expect(try run(fixture, ["unmount", target]).status == 0)
+        #expect(try mountCount(under: fixture.work.path) == 0)
+        #expect(!FileManager.default.fileExists(atPath: printed.stateDir))
     }
 
     @Test("--lazy without --target rolls the original directory back; unmount brings the covered contents back")
@@ -226,6 +262,8 @@ struct LazyRestoreCommandTests {
         #expect(!FileManager.default.fileExists(atPath: fixture.work.child("n")))
         #expect(try mountCount(under: fixture.work.path) == 0)
         #expect(
-            (try? FileManager.default.contentsOfDirectory(atPath: fixture.work.child("state") + "/roots")) ?? [] == [])
+            ((try? FileManager.default.contentsOfDirectory(atPath: fixture.work.child("state") + "/roots")) ?? [])
+                .filter { !$0.hasSuffix(".lock") } == [],
+            "no state directory left (lock files stay)")
     }
 }

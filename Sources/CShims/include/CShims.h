@@ -12,7 +12,6 @@
 #include <curl/curl.h>
 #include <sys/types.h>
 #include <sys/xattr.h>
-#include <sys/vfs.h>
 #include <sys/sysmacros.h>
 
 /* ---- libc macros ---- */
