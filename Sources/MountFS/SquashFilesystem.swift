@@ -233,7 +233,7 @@ public final class SquashFilesystem: Sendable {
             return
         }
         let wanted = String(cString: name)
-        guard let attribute = image.extendedAttributes(of: NodeID(ino)).first(where: { $0.name == wanted }) else {
+        guard let attribute = visibleAttributes(of: NodeID(ino)).first(where: { $0.name == wanted }) else {
             fuse_reply_err(request, ENODATA)
             return
         }
@@ -248,13 +248,22 @@ public final class SquashFilesystem: Sendable {
         }
     }
 
+    /// The entry's xattrs minus overlayfs's own (`trusted.overlay.*`, `user.overlay.*`): a mount
+    /// can be the lower layer of a lazy root, and an image must not steer that overlay
+    /// (redirects, opaque directories, whiteouts) through xattrs it carries.
+    private func visibleAttributes(of id: NodeID) -> [ExtendedAttribute] {
+        image.extendedAttributes(of: id).filter {
+            !$0.name.hasPrefix("trusted.overlay.") && !$0.name.hasPrefix("user.overlay.")
+        }
+    }
+
     func listxattr(_ request: fuse_req_t, ino: fuse_ino_t, size: Int) {
         guard image.hasExtendedAttributes else {
             fuse_reply_err(request, ENOSYS)
             return
         }
         var names = [UInt8]()
-        for attribute in image.extendedAttributes(of: NodeID(ino)) {
+        for attribute in visibleAttributes(of: NodeID(ino)) {
             names.append(contentsOf: attribute.name.utf8)
             names.append(0)
         }

@@ -4,7 +4,12 @@ import SQBackup
 /// `sqbackup unmount MOUNTPOINT`.
 struct UnmountCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "unmount", abstract: "Unmount a mounted backup; its daemon then exits.")
+        commandName: "unmount", abstract: "Unmount a mounted backup; its daemon then exits.",
+        discussion: """
+            On the target of a `restore --lazy` root: stops its hydration, unmounts the overlay and
+            the mount under it, and deletes the root's upper layer (its writes). With --lazy the
+            overlay is detached at once and processes still inside lose the upper layer too.
+            """)
 
     @Argument(help: "The directory a backup is mounted on.")
     var mountpoint: String

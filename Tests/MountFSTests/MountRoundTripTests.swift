@@ -134,6 +134,26 @@ struct MountRoundTripTests {
         #expect(TreeComparison().differences(expected: source, actual: mounted.mountpoint).isEmpty)
     }
 
+    @Test("overlayfs's own xattrs in an image are hidden (a mount may be a lazy root's lower layer)")
+    func overlayXattrsHidden() throws {
+        let work = try TemporaryDirectory("mount-overlay-xattrs")
+        defer { work.remove() }
+        let source = work.child("src")
+        try FileManager.default.createDirectory(atPath: source + "/d", withIntermediateDirectories: true)
+        for (name, value) in [("trusted.overlay.opaque", "y"), ("user.overlay.redirect", "/x"), ("user.kept", "1")] {
+            #expect(lsetxattr(source + "/d", name, value, value.utf8.count, 0) == 0, "\(name): \(errno)")
+        }
+        let imagePath = work.child("image.sqsh")
+        try SquashfsTools.mksquashfs(source, to: imagePath)
+        // The image really carries them (read without the mount).
+        #expect(try Shell.check(["rdsquashfs", "-x", "/d", imagePath]).contains("trusted.overlay.opaque"))
+        let mounted = try MountedImage(imagePath: imagePath, mountpoint: work.child("mnt"))
+        defer { mounted.unmount() }
+        #expect(Set(TreeComparison.xattrs(mounted.path("d")).keys) == ["user.kept"])
+        var value = [UInt8](repeating: 0, count: 16)
+        #expect(lgetxattr(mounted.path("d"), "trusted.overlay.opaque", &value, 16) == -1 && errno == ENODATA)
+    }
+
     @Test("files over 4 GiB and sparse holes read right at every offset")
     func hugeSparseFile() throws {
         let work = try TemporaryDirectory("mount-huge")
