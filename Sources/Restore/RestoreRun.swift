@@ -98,7 +98,12 @@ final class RestoreRun: Sendable {
             if let note = metadata.privilegeNote(child, attributes, path: path) { reject(note) }
             primaries[child] = (index, name)
             if let info = current, isUnchanged(info, attributes, child, in: handle, name) {
-                try metadata.reconcileXattrs(.path(handle.procPath(name)), child, path: path)
+                // Left alone (the rule: same type, size, mtime and mode). Its xattrs are
+                // checked only when the image has any: listing them is half of a rollback's walk,
+                // and an image without xattrs has nothing to put back.
+                if image.hasExtendedAttributes {
+                    try metadata.reconcileXattrs(.path(handle.procPath(name)), child, path: path)
+                }
                 unchanged.add(1, ordering: .relaxed)
                 continue
             }
