@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Restore
 import Synchronization
 
@@ -109,7 +110,13 @@ public enum LazyRestore {
                     .restoreFailed,
                     "\(target) already holds a lazy root of \(existing.image); `sqbackup unmount \(target)` first")
             }
-            discard(existing)  // left over from a reboot or a killed process
+            // Left over from a reboot or a killed process. Its writes go with it; say so.
+            if let written = try? FileManager.default.contentsOfDirectory(atPath: existing.upper), !written.isEmpty {
+                Logger(label: "sqbackup.lazy-root").warning(
+                    "discarding the writes of an earlier lazy root at \(target) (\(existing.upper)), which was no longer mounted"
+                )
+            }
+            discard(existing)
         }
         var info = stat()
         let exists = lstat(target, &info) == 0
