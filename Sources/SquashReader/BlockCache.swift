@@ -1,11 +1,15 @@
 import Synchronization
 
+/// A decompressed data or fragment block. A block stored uncompressed is a slice of the range
+/// read that brought it (no copy); the cache counts its own length.
+typealias Block = ArraySlice<UInt8>
+
 /// A byte-bounded cache of decompressed blocks keyed by their on-disk offset, shared by all
 /// reader threads. Sharded so that parallel readers rarely wait on one lock; least recently
 /// used blocks go first.
 final class BlockCache: Sendable {
     private struct Slot {
-        var bytes: [UInt8]
+        var bytes: Block
         var lastUse: UInt64
     }
 
@@ -33,7 +37,7 @@ final class BlockCache: Sendable {
         return shards[Int(mixed >> 40) % shards.count]
     }
 
-    func get(_ key: UInt64) -> [UInt8]? {
+    func get(_ key: UInt64) -> Block? {
         shard(key).state.withLock { shard in
             guard var slot = shard.slots[key] else { return nil }
             shard.clock += 1
@@ -47,7 +51,7 @@ final class BlockCache: Sendable {
         shard(key).state.withLock { $0.slots[key] != nil }
     }
 
-    func insert(_ key: UInt64, _ bytes: [UInt8]) {
+    func insert(_ key: UInt64, _ bytes: Block) {
         guard bytes.count <= capacityPerShard else { return }
         shard(key).state.withLock { shard in
             shard.clock += 1

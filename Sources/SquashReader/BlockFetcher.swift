@@ -25,7 +25,7 @@ final class BlockFetcher: Sendable {
     private final class Pending: @unchecked Sendable {
         // Written once by the fetching thread before `done.leave()`; read only after `done.wait()`.
         let done = DispatchGroup()
-        var result: Result<[UInt8], any Error>?
+        var result: Result<Block, any Error>?
         init() { done.enter() }
     }
 
@@ -46,12 +46,8 @@ final class BlockFetcher: Sendable {
     private let prefetchQueue = DispatchQueue(label: "sqbackup.prefetch", attributes: .concurrent)
     /// Compressed blocks persisted across mounts; nil when the mount has no disk cache.
     private let diskCache: DiskBlockCache?
-    /// Disk writes happen off the read path.
-    private let diskWrites = DispatchQueue(label: "sqbackup.disk-cache-writes", qos: .utility)
-    /// Bytes queued for the disk cache. A reader faster than the disk cache would otherwise
-    /// queue (and hold in memory) everything it reads; past the cap, blocks are not persisted.
-    private let queuedDiskBytes = Atomic<Int>(0)
-    private static let maxQueuedDiskBytes = 64 << 20
+    /// Disk writes happen off the read path, on idle CPU only.
+    private let diskWriter: DiskCacheWriter?
     /// Reads waiting on the network right now; hydration yields to them.
     private let onDemandFetches = Atomic<Int>(0)
 
@@ -61,6 +57,7 @@ final class BlockFetcher: Sendable {
         diskCache: DiskBlockCache? = nil
     ) {
         self.diskCache = diskCache
+        diskWriter = diskCache.map { DiskCacheWriter(cache: $0) }
         self.source = source
         self.imageName = imageName
         self.blockSize = blockSize
@@ -70,13 +67,13 @@ final class BlockFetcher: Sendable {
         self.maxRequestBytes = maxRequestBytes
     }
 
-    func blocks(_ references: [BlockReference]) throws -> [[UInt8]] {
-        var results = [[UInt8]?](repeating: nil, count: references.count)
+    func blocks(_ references: [BlockReference]) throws -> [Block] {
+        var results = [Block?](repeating: nil, count: references.count)
         var toFetch = [(index: Int, reference: BlockReference, pending: Pending)]()
         var toAwait = [(index: Int, pending: Pending)]()
         for (index, reference) in references.enumerated() {
             if reference.isSparse {
-                results[index] = [UInt8](repeating: 0, count: reference.expectedSize ?? blockSize)
+                results[index] = [UInt8](repeating: 0, count: reference.expectedSize ?? blockSize)[...]
             } else if let cached = cache.get(reference.offset) {
                 statistics.cacheHits.add(1, ordering: .relaxed)
                 results[index] = cached
@@ -143,7 +140,7 @@ final class BlockFetcher: Sendable {
     }
 
     /// Waits until blocks fetched so far are written to the disk cache.
-    func flushDiskWrites() { diskWrites.sync {} }
+    func flushDiskWrites() { diskWriter?.flush() }
 
     /// Copies every block in `references` that the disk cache lacks into it, in large merged
     /// requests, `concurrency` at a time, pausing while on-demand reads wait on the network.
@@ -190,7 +187,7 @@ final class BlockFetcher: Sendable {
         return fetched
     }
 
-    private func publish(_ item: Item, _ result: Result<[UInt8], any Error>) {
+    private func publish(_ item: Item, _ result: Result<Block, any Error>) {
         if case .success(let bytes) = result { cache.insert(item.reference.offset, bytes) }
         item.pending.result = result
         pending.withLock { table in
@@ -206,7 +203,7 @@ final class BlockFetcher: Sendable {
         for item in items {
             if let stored = diskCache?.get(offset: item.reference.offset, length: item.reference.storedSize) {
                 statistics.diskCacheHits.add(1, ordering: .relaxed)
-                let result = stored.withUnsafeBytes { decode($0, item.reference) }
+                let result = decode(stored[...], item.reference)
                 publish(item, result)
             } else {
                 missing.append(item)
@@ -252,24 +249,11 @@ final class BlockFetcher: Sendable {
             statistics.bytesFetched.add(payload.count, ordering: .relaxed)
             for member in run.members {
                 let start = Int(member.reference.offset - run.range.offset)
-                let result = payload.withUnsafeBytes { raw in
-                    decode(
-                        UnsafeRawBufferPointer(rebasing: raw[start..<start + member.reference.storedSize]),
-                        member.reference)
-                }
-                if case .success = result, let diskCache {
-                    let bytes = Array(payload[start..<start + member.reference.storedSize])
-                    let offset = member.reference.offset
-                    let queued = queuedDiskBytes.add(bytes.count, ordering: .relaxed).newValue
-                    if queued <= Self.maxQueuedDiskBytes {
-                        diskWrites.async { [self] in
-                            diskCache.put(offset: offset, bytes: bytes)
-                            queuedDiskBytes.subtract(bytes.count, ordering: .relaxed)
-                        }
-                    } else {
-                        queuedDiskBytes.subtract(bytes.count, ordering: .relaxed)
-                        diskCache.noteSkippedWrite()
-                    }
+                let result = decode(payload[start..<start + member.reference.storedSize], member.reference)
+                if case .success = result, let diskWriter {
+                    diskWriter.enqueue(
+                        offset: member.reference.offset,
+                        bytes: payload[start..<start + member.reference.storedSize])
                 }
                 publish(member, result)
             }
@@ -278,12 +262,15 @@ final class BlockFetcher: Sendable {
         if let failure = failures.compactMap({ $0 }).first { throw ImageError.storage(failure) }
     }
 
-    private func decode(_ stored: UnsafeRawBufferPointer, _ reference: BlockReference) -> Result<[UInt8], any Error> {
-        let bytes: [UInt8]?
+    /// A stored block as its data: decompressed, or (stored uncompressed) the slice itself.
+    private func decode(_ stored: ArraySlice<UInt8>, _ reference: BlockReference) -> Result<Block, any Error> {
+        let bytes: Block?
         if BlockWord.isCompressed(reference.word) {
-            bytes = try? decompressors.withDecompressor { $0.decompress(stored, capacity: blockSize) }
+            bytes = stored.withUnsafeBytes { raw in
+                (try? decompressors.withDecompressor { $0.decompress(raw, capacity: blockSize) })?[...]
+            }
         } else {
-            bytes = Array(stored)
+            bytes = stored
         }
         guard let bytes, reference.expectedSize.map({ $0 == bytes.count }) ?? (bytes.count <= blockSize) else {
             statistics.corruptBlocks.add(1, ordering: .relaxed)

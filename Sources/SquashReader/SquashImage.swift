@@ -291,7 +291,7 @@ public final class SquashImage: Sendable {
                     image: source.displayName,
                     reason: "block \(blockIndex) of inode \(id) holds \(block.count) bytes, \(sliceEnd) needed")
             }
-            output.append(block[sliceStart..<sliceEnd])
+            output.append(block[block.startIndex + sliceStart..<block.startIndex + sliceEnd])
         }
         return output
     }

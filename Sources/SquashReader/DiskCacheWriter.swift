@@ -1,0 +1,74 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Persists fetched blocks into the disk cache on a thread of its own that runs only when a
+/// core is otherwise idle (SCHED_IDLE): hashing and writing a fast sequential reader's blocks
+/// must not take CPU from the reads themselves. What waits is bounded; past the cap, blocks are
+/// not persisted rather than held in memory.
+final class DiskCacheWriter: Sendable {
+    private let cache: DiskBlockCache
+    private let capBytes: Int
+    private let queue = Mutex<(items: [(offset: UInt64, bytes: [UInt8])], bytes: Int, busy: Bool)>(([], 0, false))
+    private let wake = DispatchSemaphore(value: 0)
+
+    init(cache: DiskBlockCache, capBytes: Int = 64 << 20) {
+        self.cache = cache
+        self.capBytes = capBytes
+        // The thread holds the writer weakly: when the image goes, deinit wakes it and it ends.
+        let worker = Thread { [weak self, wake] in
+            // Linux applies a scheduling policy to the calling thread when given pid 0.
+            var parameters = sched_param(sched_priority: 0)
+            _ = sched_setscheduler(0, Self.schedIdle, &parameters)
+            while true {
+                wake.wait()
+                guard let writer = self else { return }
+                writer.drain()
+            }
+        }
+        worker.name = "sqbackup.disk-cache-writer"
+        worker.stackSize = 1 << 20
+        worker.start()
+    }
+
+    deinit { wake.signal() }
+
+    /// Linux's SCHED_IDLE (sched.h declares it only under _GNU_SOURCE, which the Glibc module lacks).
+    private static let schedIdle: Int32 = 5
+
+    /// Queues `bytes` (a stored block) for `offset`; returns false when the queue is full.
+    @discardableResult
+    func enqueue(offset: UInt64, bytes: ArraySlice<UInt8>) -> Bool {
+        let accepted = queue.withLock { state in
+            guard state.bytes + bytes.count <= capBytes else { return false }
+            state.items.append((offset, Array(bytes)))
+            state.bytes += bytes.count
+            return true
+        }
+        if accepted { wake.signal() } else { cache.noteSkippedWrite() }
+        return accepted
+    }
+
+    /// Waits until everything queued so far is written.
+    func flush() {
+        while queue.withLock({ !$0.items.isEmpty || $0.busy }) { usleep(2_000) }
+    }
+
+    private func drain() {
+        while let item = queue.withLock({ state -> (offset: UInt64, bytes: [UInt8])? in
+            guard !state.items.isEmpty else { return nil }
+            state.busy = true
+            return state.items.removeFirst()
+        }) {
+            cache.put(offset: item.offset, bytes: item.bytes)
+            queue.withLock { state in
+                state.bytes -= item.bytes.count
+                state.busy = false
+            }
+        }
+    }
+}
