@@ -11,6 +11,9 @@ final class BlockCache: Sendable {
     private struct Slot {
         var bytes: Block
         var lastUse: UInt64
+        /// A slice of a larger range read: it keeps all of that range's memory alive.
+        var shared: Bool
+        var uses = 0
     }
 
     private struct Shard {
@@ -42,6 +45,14 @@ final class BlockCache: Sendable {
             guard var slot = shard.slots[key] else { return nil }
             shard.clock += 1
             slot.lastUse = shard.clock
+            slot.uses += 1
+            if slot.shared && slot.uses >= 2 {
+                // A block read again may outlive the rest of its range in the cache; give it its
+                // own storage so that it does not pin the whole range (a streaming reader, which
+                // reads each block once, never pays for this copy).
+                slot.bytes = Block(Array(slot.bytes))
+                slot.shared = false
+            }
             shard.slots[key] = slot
             return slot.bytes
         }
@@ -51,11 +62,14 @@ final class BlockCache: Sendable {
         shard(key).state.withLock { $0.slots[key] != nil }
     }
 
-    func insert(_ key: UInt64, _ bytes: Block) {
+    /// `shared`: `bytes` is a slice of a larger buffer (see `Slot.shared`).
+    func insert(_ key: UInt64, _ bytes: Block, shared: Bool = false) {
         guard bytes.count <= capacityPerShard else { return }
         shard(key).state.withLock { shard in
             shard.clock += 1
-            if let old = shard.slots.updateValue(Slot(bytes: bytes, lastUse: shard.clock), forKey: key) {
+            if let old = shard.slots.updateValue(
+                Slot(bytes: bytes, lastUse: shard.clock, shared: shared), forKey: key)
+            {
                 shard.bytes -= old.bytes.count
             }
             shard.bytes += bytes.count

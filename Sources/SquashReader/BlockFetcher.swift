@@ -188,7 +188,10 @@ final class BlockFetcher: Sendable {
     }
 
     private func publish(_ item: Item, _ result: Result<Block, any Error>) {
-        if case .success(let bytes) = result { cache.insert(item.reference.offset, bytes) }
+        if case .success(let bytes) = result {
+            // Uncompressed blocks are slices of the range read; decompressed ones own their storage.
+            cache.insert(item.reference.offset, bytes, shared: !BlockWord.isCompressed(item.reference.word))
+        }
         item.pending.result = result
         pending.withLock { table in
             if table[item.reference.offset] === item.pending { table[item.reference.offset] = nil }
