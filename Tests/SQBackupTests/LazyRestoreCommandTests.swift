@@ -51,6 +51,15 @@ struct LazyRestoreCommandTests {
         return try SQBackupBinary.run(arguments + store, environment: fixture.environment)
     }
 
+    /// `restore IMAGE --target TARGET --lazy --json` (plus `extra`), expected to succeed.
+    private func restoreLazily(_ fixture: Fixture, _ image: String, to target: String, _ extra: [String] = [])
+        throws -> Printed
+    {
+        let restored = try run(fixture, ["restore", image, "--target", target, "--lazy", "--json"] + extra)
+        #expect(restored.status == 0, "\(restored.stderr)")
+        return try JSONDecoder().decode(Printed.self, from: Data(restored.stdout.utf8))
+    }
+
     private func filesystemType(_ path: String) throws -> String {
         try Shell.check(["stat", "-f", "-c", "%T", path]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -72,9 +81,7 @@ struct LazyRestoreCommandTests {
         let fixture = try makeFixture("lazy-root")
         defer { fixture.work.remove() }
         let target = fixture.work.child("root")
-        let restored = try run(fixture, ["restore", fixture.id, "--target", target, "--lazy", "--json"])
-        #expect(restored.status == 0, "\(restored.stderr)")
-        let printed = try JSONDecoder().decode(Printed.self, from: Data(restored.stdout.utf8))
+        let printed = try restoreLazily(fixture, fixture.id, to: target)
         defer { _ = try? run(fixture, ["unmount", target, "--lazy"]) }
         #expect(printed.dir == target && printed.lazy && !printed.hydrating)
         #expect(printed.stateDir.hasPrefix(fixture.work.child("state")))
@@ -123,9 +130,7 @@ struct LazyRestoreCommandTests {
         let fixture = try makeFixture("lazy-orphan")
         defer { fixture.work.remove() }
         let target = fixture.work.child("root")
-        let first = try run(fixture, ["restore", fixture.id, "--target", target, "--lazy", "--json"])
-        #expect(first.status == 0, "\(first.stderr)")
-        let printed = try JSONDecoder().decode(Printed.self, from: Data(first.stdout.utf8))
+        let printed = try restoreLazily(fixture, fixture.id, to: target)
         defer { _ = try? run(fixture, ["unmount", target, "--lazy"]) }
         // What a reboot or a killed restore leaves: the record, the lower mount, no overlay.
         #expect(umount2(target, 0) == 0)
@@ -181,10 +186,7 @@ struct LazyRestoreCommandTests {
         defer { if !stopped { server.stop() } }
 
         let target = fixture.work.child("root")
-        let restored = try run(
-            fixture, ["restore", server.url(for: "image.sqsh"), "--target", target, "--lazy", "--hydrate", "--json"])
-        #expect(restored.status == 0, "\(restored.stderr)")
-        let printed = try JSONDecoder().decode(Printed.self, from: Data(restored.stdout.utf8))
+        let printed = try restoreLazily(fixture, server.url(for: "image.sqsh"), to: target, ["--hydrate"])
         defer { _ = try? run(fixture, ["unmount", target, "--lazy"]) }
         #expect(printed.hydrating)
 
