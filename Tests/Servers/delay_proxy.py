@@ -22,9 +22,10 @@ import collections
 import json
 import os
 import socket
-import sys
 import threading
 import time
+
+import proxy_main
 
 DELAY = max(0.0, float(os.environ.get("DELAY_MS", "10"))) / 1000.0
 HANDSHAKE = os.environ.get("HANDSHAKE", "1") != "0"
@@ -143,41 +144,15 @@ def handle(client, upstream_port):
         slots.release()
 
 
-def serve(listener, upstream_port):
-    while True:
-        client, _ = listener.accept()
-        slots.acquire()
-        threading.Thread(target=handle, args=(client, upstream_port), daemon=True).start()
-
-
-def main():
-    if len(sys.argv) < 2:
-        sys.stderr.write(__doc__)
-        sys.exit(2)
-    upstream_port = int(sys.argv[1])
-    listen_port = int(sys.argv[2]) if len(sys.argv) > 2 else 0
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", listen_port))
-    listener.listen(128)
-    threading.Thread(target=serve, args=(listener, upstream_port), daemon=True).start()
-    threading.Timer(MAX_LIFETIME, lambda: os._exit(0)).start()
-    print(f"READY port={listener.getsockname()[1]}", flush=True)
-    for line in sys.stdin:
-        words = line.split()
-        if not words:
-            continue
-        with lock:
-            if words[0] == "stats":
-                reply = json.dumps(counters)
-            elif words[0] == "reset":
-                counters.update({"connections": 0, "bytes_up": 0, "bytes_down": 0})
-                reply = "OK"
-            else:
-                reply = "ERROR unknown command"
-        print(reply, flush=True)
-    os._exit(0)
+def command(words):
+    with lock:
+        if words[0] == "stats":
+            return json.dumps(counters)
+        if words[0] == "reset":
+            counters.update({"connections": 0, "bytes_up": 0, "bytes_down": 0})
+            return "OK"
+        return "ERROR unknown command"
 
 
 if __name__ == "__main__":
-    main()
+    proxy_main.run(__doc__, handle, command, slots, MAX_LIFETIME, backlog=128)

@@ -18,9 +18,10 @@ import json
 import os
 import socket
 import struct
-import sys
 import threading
 import time
+
+import proxy_main
 
 STALL_SECONDS = min(60.0, float(os.environ.get("STALL_SECONDS", "5")))
 MAX_LIFETIME = 1800
@@ -154,45 +155,19 @@ def handle(client, upstream_port):
         slots.release()
 
 
-def serve(listener, upstream_port):
-    while True:
-        client, _ = listener.accept()
-        slots.acquire()
-        threading.Thread(target=handle, args=(client, upstream_port), daemon=True).start()
-
-
-def main():
-    if len(sys.argv) < 2:
-        sys.stderr.write(__doc__)
-        sys.exit(2)
-    upstream_port = int(sys.argv[1])
-    listen_port = int(sys.argv[2]) if len(sys.argv) > 2 else 0
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", listen_port))
-    listener.listen(64)
-    threading.Thread(target=serve, args=(listener, upstream_port), daemon=True).start()
-    threading.Timer(MAX_LIFETIME, lambda: os._exit(0)).start()
-    print(f"READY port={listener.getsockname()[1]}", flush=True)
-    for line in sys.stdin:
-        words = line.split()
-        if not words:
-            continue
-        with lock:
-            if words[0] == "faults":
-                queued.extend(words[1:])
-                reply = "OK"
-            elif words[0] == "log":
-                reply = json.dumps(log)
-            elif words[0] == "clear":
-                queued.clear()
-                log.clear()
-                reply = "OK"
-            else:
-                reply = "ERROR unknown command"
-        print(reply, flush=True)
-    os._exit(0)
+def command(words):
+    with lock:
+        if words[0] == "faults":
+            queued.extend(words[1:])
+            return "OK"
+        if words[0] == "log":
+            return json.dumps(log)
+        if words[0] == "clear":
+            queued.clear()
+            log.clear()
+            return "OK"
+        return "ERROR unknown command"
 
 
 if __name__ == "__main__":
-    main()
+    proxy_main.run(__doc__, handle, command, slots, MAX_LIFETIME, backlog=64)
