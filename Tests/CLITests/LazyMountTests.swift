@@ -45,6 +45,17 @@ struct LazyMountTests {
             cache: work.child("cache"))
     }
 
+    /// Runs `body` with a fresh fixture, then unmounts and removes everything it made.
+    private func withFixture(_ body: (Fixture) throws -> Void) throws {
+        let fixture = try makeFixture()
+        defer {
+            _ = try? SQBackupBinary.run(["unmount", fixture.mountpoint])
+            fixture.server.stop()
+            fixture.work.remove()
+        }
+        try body(fixture)
+    }
+
     private func mount(_ fixture: Fixture, _ extra: [String] = []) throws {
         let result = try SQBackupBinary.run(
             ["mount", fixture.url, fixture.mountpoint, "--cache-dir", fixture.cache] + extra)
@@ -68,101 +79,90 @@ struct LazyMountTests {
 
     @Test("mount takes at most 3 requests and listing the whole tree takes none")
     func mountAndList() throws {
-        let fixture = try makeFixture()
-        defer {
-            _ = try? SQBackupBinary.run(["unmount", fixture.mountpoint])
-            fixture.server.stop()
-            fixture.work.remove()
+        try withFixture { fixture in
+            try fixture.server.reset()
+            try mount(fixture)
+            let mounting = try fixture.server.stats()
+            // The issue allows 3; the head read doubles as the size probe and the tail (with the
+            // metadata tables) is read at the same time, so a URL mount takes 2, in one round trip.
+            #expect(mounting.requests <= 2, "\(mounting.log)")
+            try fixture.server.reset()
+            try Shell.check(["ls", "-lR", fixture.mountpoint])
+            try Shell.check(["find", fixture.mountpoint, "-type", "f"])
+            var info = stat()
+            #expect(stat(fixture.mountpoint + "/tree/f42.txt", &info) == 0)
+            #expect(try fixture.server.stats().requests == 0)
         }
-        try fixture.server.reset()
-        try mount(fixture)
-        let mounting = try fixture.server.stats()
-        // The issue allows 3; the head read doubles as the size probe and the tail (with the
-        // metadata tables) is read at the same time, so a URL mount takes 2, in one round trip.
-        #expect(mounting.requests <= 2, "\(mounting.log)")
-        try fixture.server.reset()
-        try Shell.check(["ls", "-lR", fixture.mountpoint])
-        try Shell.check(["find", fixture.mountpoint, "-type", "f"])
-        var info = stat()
-        #expect(stat(fixture.mountpoint + "/tree/f42.txt", &info) == 0)
-        #expect(try fixture.server.stats().requests == 0)
     }
 
     @Test("a 4 KiB read fetches at most two blocks; a sequential read uses growing ranges")
     func randomAndSequential() throws {
-        let fixture = try makeFixture()
-        defer {
-            _ = try? SQBackupBinary.run(["unmount", fixture.mountpoint])
-            fixture.server.stop()
-            fixture.work.remove()
-        }
-        try mount(fixture)
-        try fixture.server.reset()
-        let fd = open(fixture.mountpoint + "/big.bin", O_RDONLY)
-        #expect(fd >= 0)
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let offset = 10 << 20
-        #expect(pread(fd, &buffer, 4096, off_t(offset)) == 4096)
-        #expect(buffer == Array(fixture.big[offset..<offset + 4096]))
-        let random = try fixture.server.stats()
-        #expect(random.bytes <= 2 * Self.blockSize, "\(random.log)")
+        try withFixture { fixture in
+            try mount(fixture)
+            try fixture.server.reset()
+            let fd = open(fixture.mountpoint + "/big.bin", O_RDONLY)
+            #expect(fd >= 0)
+            defer { close(fd) }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let offset = 10 << 20
+            #expect(pread(fd, &buffer, 4096, off_t(offset)) == 4096)
+            #expect(buffer == Array(fixture.big[offset..<offset + 4096]))
+            let random = try fixture.server.stats()
+            #expect(random.bytes <= 2 * Self.blockSize, "\(random.log)")
 
-        try fixture.server.reset()
-        let whole = try Data(contentsOf: URL(fileURLWithPath: fixture.mountpoint + "/big.bin"))
-        #expect([UInt8](whole) == fixture.big)
-        let sequential = dataRequests(try fixture.server.stats())
-        let sizes = sequential.map(\.bytes)
-        #expect((sizes.max() ?? 0) >= 4 << 20, "\(sizes)")
-        #expect(sequential.count < fixture.big.count / Self.blockSize / 4, "\(sequential.count) requests")
+            try fixture.server.reset()
+            let whole = try Data(contentsOf: URL(fileURLWithPath: fixture.mountpoint + "/big.bin"))
+            #expect([UInt8](whole) == fixture.big)
+            let sequential = dataRequests(try fixture.server.stats())
+            let sizes = sequential.map(\.bytes)
+            #expect((sizes.max() ?? 0) >= 4 << 20, "\(sizes)")
+            #expect(sequential.count < fixture.big.count / Self.blockSize / 4, "\(sequential.count) requests")
+        }
     }
 
     @Test("a remount with a warm disk cache reads everything without data requests; --prefetch all hydrates once")
     func warmCacheAndHydration() throws {
-        let fixture = try makeFixture()
-        defer {
-            _ = try? SQBackupBinary.run(["unmount", fixture.mountpoint])
-            fixture.server.stop()
-            fixture.work.remove()
-        }
-        try fixture.server.reset()
-        try mount(fixture, ["--prefetch", "all"])
-        // Hydration runs in the background; wait until the server has sent the whole image.
-        let imageSize =
-            try FileManager.default.attributesOfItem(atPath: fixture.server.directory + "/image.sqsh")[.size] as! Int
-        let deadline = Date().addingTimeInterval(30)
-        var stats = try fixture.server.stats()
-        while stats.bytes < imageSize * 9 / 10 && Date() < deadline {
-            usleep(50_000)
-            stats = try fixture.server.stats()
-        }
-        try unmount(fixture)
-        let hydrated = try fixture.server.stats()
-        // The mount itself makes the first two requests (head with the size and the tail with the
-        // metadata, at once) before it is ready; hydration starts after. Each byte once:
-        // hydration's ranges do not overlap.
-        #expect(Set(hydrated.log.prefix(2).compactMap(\.range)) == ["bytes=0-131071", "bytes=-1048576"])
-        let hydration = Array(hydrated.log.dropFirst(2))
-        let ranges = hydration.compactMap(\.range).compactMap { range -> (Int, Int)? in
-            let parts = range.replacingOccurrences(of: "bytes=", with: "").split(separator: "-")
-            guard parts.count == 2, let start = Int(parts[0]), let end = Int(parts[1]) else { return nil }
-            return (start, end)
-        }.sorted { $0.0 < $1.0 }
-        #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.1 < $1.0 }, "overlapping ranges: \(ranges)")
-        #expect(hydration.reduce(0) { $0 + $1.bytes } <= imageSize)
-        #expect(hydration.reduce(0) { $0 + $1.bytes } >= fixture.big.count / 2)
+        try withFixture { fixture in
+            try fixture.server.reset()
+            try mount(fixture, ["--prefetch", "all"])
+            // Hydration runs in the background; wait until the server has sent the whole image.
+            let imageSize =
+                try FileManager.default.attributesOfItem(atPath: fixture.server.directory + "/image.sqsh")[.size]
+                as! Int
+            let deadline = Date().addingTimeInterval(30)
+            var stats = try fixture.server.stats()
+            while stats.bytes < imageSize * 9 / 10 && Date() < deadline {
+                usleep(50_000)
+                stats = try fixture.server.stats()
+            }
+            try unmount(fixture)
+            let hydrated = try fixture.server.stats()
+            // The mount itself makes the first two requests (head with the size and the tail with the
+            // metadata, at once) before it is ready; hydration starts after. Each byte once:
+            // hydration's ranges do not overlap.
+            #expect(Set(hydrated.log.prefix(2).compactMap(\.range)) == ["bytes=0-131071", "bytes=-1048576"])
+            let hydration = Array(hydrated.log.dropFirst(2))
+            let ranges = hydration.compactMap(\.range).compactMap { range -> (Int, Int)? in
+                let parts = range.replacingOccurrences(of: "bytes=", with: "").split(separator: "-")
+                guard parts.count == 2, let start = Int(parts[0]), let end = Int(parts[1]) else { return nil }
+                return (start, end)
+            }.sorted { $0.0 < $1.0 }
+            #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.1 < $1.0 }, "overlapping ranges: \(ranges)")
+            #expect(hydration.reduce(0) { $0 + $1.bytes } <= imageSize)
+            #expect(hydration.reduce(0) { $0 + $1.bytes } >= fixture.big.count / 2)
 
-        try fixture.server.reset()
-        try mount(fixture)
-        let whole = try Data(contentsOf: URL(fileURLWithPath: fixture.mountpoint + "/big.bin"))
-        #expect([UInt8](whole) == fixture.big)
-        for index in stride(from: 0, to: 500, by: 37) {
-            #expect(
-                try String(contentsOfFile: fixture.mountpoint + "/tree/f\(index).txt", encoding: .utf8)
-                    == "file \(index)\n")
+            try fixture.server.reset()
+            try mount(fixture)
+            let whole = try Data(contentsOf: URL(fileURLWithPath: fixture.mountpoint + "/big.bin"))
+            #expect([UInt8](whole) == fixture.big)
+            for index in stride(from: 0, to: 500, by: 37) {
+                #expect(
+                    try String(contentsOfFile: fixture.mountpoint + "/tree/f\(index).txt", encoding: .utf8)
+                        == "file \(index)\n")
+            }
+            let afterRemount = try fixture.server.stats()
+            // Only the mount's own metadata reads; no data block comes from the network.
+            #expect(afterRemount.requests <= 3, "\(afterRemount.log)")
         }
-        let afterRemount = try fixture.server.stats()
-        // Only the mount's own metadata reads; no data block comes from the network.
-        #expect(afterRemount.requests <= 3, "\(afterRemount.log)")
     }
 }
