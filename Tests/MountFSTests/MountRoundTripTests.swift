@@ -2,6 +2,7 @@ import CShims
 import Foundation
 import SquashReader
 import Storage
+import Synchronization
 import TestSupport
 import Testing
 
@@ -9,13 +10,20 @@ import Testing
     import Glibc
 #endif
 
+/// The tree the round-trip tests mount, made once per test process and removed when it exits.
 private let sharedTree: Result<String, any Error> = Result {
     let directory = try TemporaryDirectory("mount-tree")
+    sharedTreeDirectory.withLock { $0 = directory.path }
+    atexit {
+        if let path = sharedTreeDirectory.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
+    }
     let root = directory.child("tree")
     try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     try TestTree.populate(at: root)
     return root
 }
+
+private let sharedTreeDirectory = Mutex<String?>(nil)
 
 @Suite("FUSE mounts through the kernel", .serialized)
 struct MountRoundTripTests {
