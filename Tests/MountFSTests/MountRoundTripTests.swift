@@ -2,7 +2,6 @@ import CShims
 import Foundation
 import SquashReader
 import Storage
-import Synchronization
 import TestSupport
 import Testing
 
@@ -12,18 +11,12 @@ import Testing
 
 /// The tree the round-trip tests mount, made once per test process and removed when it exits.
 private let sharedTree: Result<String, any Error> = Result {
-    let directory = try TemporaryDirectory("mount-tree")
-    sharedTreeDirectory.withLock { $0 = directory.path }
-    atexit {
-        if let path = sharedTreeDirectory.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
-    }
+    let directory = try TemporaryDirectory.removedAtExit("mount-tree")
     let root = directory.child("tree")
     try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     try TestTree.populate(at: root)
     return root
 }
-
-private let sharedTreeDirectory = Mutex<String?>(nil)
 
 @Suite("FUSE mounts through the kernel", .serialized)
 struct MountRoundTripTests {

@@ -6,7 +6,7 @@ import Testing
 
 /// An image of one 40 MiB file of compressible data plus a small tree, and its source bytes.
 private let fixture: Result<(image: String, data: [UInt8]), any Error> = Result {
-    let work = try TemporaryDirectory("fetch-plan")
+    let work = try TemporaryDirectory.removedAtExit("fetch-plan")
     let source = work.child("src")
     try FileManager.default.createDirectory(atPath: source + "/dir", withIntermediateDirectories: true)
     var data = [UInt8]()

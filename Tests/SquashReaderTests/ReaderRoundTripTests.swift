@@ -6,7 +6,7 @@ import Testing
 
 /// One source tree shared by the tests of this file; generating it takes a few seconds.
 private let sharedTree: Result<String, any Error> = Result {
-    let directory = try TemporaryDirectory("reader-tree")
+    let directory = try TemporaryDirectory.removedAtExit("reader-tree")
     let root = directory.child("tree")
     try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     try TestTree.populate(at: root)

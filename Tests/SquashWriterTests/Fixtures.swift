@@ -6,7 +6,7 @@ import TestSupport
 enum Fixtures {
     /// The full TestTree (10k-entry directory, multi-MiB, sparse, every entry type), built once.
     static let standardTree: Result<String, any Error> = Result {
-        let directory = try TemporaryDirectory("writer-fixture")
+        let directory = try TemporaryDirectory.removedAtExit("writer-fixture")
         let source = directory.child("src")
         try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
         try TestTree.populate(at: source)
