@@ -16,16 +16,11 @@ level=${1:-3}
 block=${2:-131072}
 out=bench/out
 tree=$out/tree
-mkdir -p "$out"
 . bench/common.sh
 bench_tree "$tree" 200
-# Both tools read the same files: warm the page cache so neither pays for the first read.
-tar cf - "$tree" > /dev/null
 
 bench_binary
 
-seconds() { date +%s.%N; }
-median() { sort -g | sed -n 2p; }
 
 run_ours() {
     rm -f "$out/ours.sqfs"

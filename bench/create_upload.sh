@@ -23,10 +23,8 @@ part=${3:-8388608}
 runs=${4:-5}
 out=bench/out
 tree=$out/tree
-mkdir -p "$out"
 . bench/common.sh
 bench_tree "$tree" 200
-tar cf - "$tree" > /dev/null
 
 bench_binary
 
@@ -59,8 +57,6 @@ export BENCH_S3_ENDPOINT="http://127.0.0.1:$port" BENCH_S3_BUCKET=bench
 export BENCH_S3_ACCESS_KEY=$(field access_key) BENCH_S3_SECRET_KEY=$(field secret_key)
 export BENCH_S3_REGION=$(field region)
 
-seconds() { date +%s.%N; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 run_ours() {
     local start end

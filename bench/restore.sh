@@ -23,7 +23,6 @@ out=bench/out
 megabytes=${TREE_MB:-200}
 tree=$out/tree
 [ "$megabytes" = 200 ] || tree=$out/tree-$megabytes
-mkdir -p "$out"
 . bench/common.sh
 bench_tree "$tree" "$megabytes"
 bench_binary
@@ -33,8 +32,6 @@ rm -rf "$store" "$work"
 mkdir -p "$work"
 id=$("$SQBACKUP_BIN" create "$tree" --store "file://$store" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 image=$(find "$store" -name data.sqsh)
-seconds() { date +%s.%N; }
-median() { sort -g | sed -n 2p; }
 field() { python3 -c "import json,sys; print(json.load(open('$1'))['$2'])"; }
 
 ours=()

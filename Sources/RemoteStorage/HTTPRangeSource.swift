@@ -22,11 +22,8 @@ public final class HTTPRangeSource: RangeSource {
     private let retryPolicy: RetryPolicy
     private let parallelRequests: Int
     private let logger = Logger(label: "sqbackup.http-source")
-    /// The first bytes of the object, read by the opening probe.
-    private let prefix: [UInt8]
-    /// The last bytes of the object and where they start, read alongside the probe.
-    private let suffix: [UInt8]
-    private let suffixOffset: UInt64
+    /// The head and tail read when opening.
+    private let kept: KeptBytes
 
     /// `headLength`: how much of the head the opening request reads and keeps (at least 1 byte);
     /// `tailLength`: how much of the end a second, concurrent opening request reads (0: none).
@@ -54,60 +51,35 @@ public final class HTTPRangeSource: RangeSource {
             }
         }
         let probe = try answers[0].get()
+        let size: UInt64
         switch probe.status {
         case 206:
-            guard let range = probe.contentRange, let total = range.total else {
+            guard let total = probe.contentRange?.total else {
                 throw StorageError.io(object: name, reason: "206 answer without the object size in Content-Range")
             }
             size = total
-            // Kept only when it is exactly the start of the object; otherwise reads fetch it again.
-            prefix =
-                range.first == 0 && UInt64(probe.body.count) == min(total, UInt64(max(1, headLength)))
-                ? probe.body : []
         case 416:
             size = probe.unsatisfiedRangeTotal ?? 0
-            prefix = []
         case 200:
             let length = probe.headers["content-length"].flatMap(UInt64.init) ?? UInt64(probe.body.count)
             guard length == 0 else {
                 throw StorageError.io(object: name, reason: "the server does not support range requests")
             }
             size = 0
-            prefix = []
         default:
             throw Self.failure(probe, object: name)
         }
+        self.size = size
         etag = probe.etag
-        // The tail is kept only when it is of the same version and really ends the object.
-        if let tail = try? answers.dropFirst().first?.get(), tail.status == 206, let range = tail.contentRange,
-            range.total == size, range.last + 1 == size, UInt64(tail.body.count) == size - range.first,
-            tail.etag == etag
-        {
-            suffix = tail.body
-            suffixOffset = range.first
-        } else {
-            suffix = []
-            suffixOffset = size
-        }
+        kept = KeptBytes(
+            size: size, head: probe.head(length: max(1, headLength), size: size) ?? [],
+            tail: (try? answers.dropFirst().first?.get())?.tail(size: size, etag: probe.etag) ?? [])
     }
 
     public func read(_ range: ByteRange) throws -> [UInt8] {
         try checkBounds(range)
         if range.length == 0 { return [] }
-        if range.offset + UInt64(range.length) <= UInt64(prefix.count) {
-            return Array(prefix[Int(range.offset)..<Int(range.offset) + range.length])
-        }
-        if range.offset >= suffixOffset, !suffix.isEmpty {
-            let start = Int(range.offset - suffixOffset)
-            return Array(suffix[start..<start + range.length])
-        }
-        if !suffix.isEmpty, range.end > suffixOffset {
-            // Only the part before the kept tail goes over the wire (metadata larger than the tail).
-            var bytes = try download(ByteRange(offset: range.offset, length: Int(suffixOffset - range.offset)))
-            bytes.append(contentsOf: suffix[0..<Int(range.end - suffixOffset)])
-            return bytes
-        }
-        return try download(range)
+        return try kept.read(range, fetch: download)
     }
 
     private func download(_ range: ByteRange) throws -> [UInt8] {

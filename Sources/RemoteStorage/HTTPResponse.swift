@@ -33,6 +33,24 @@ public struct HTTPResponse: Sendable {
         return (first, last, UInt64(parts[1]))
     }
 
+    /// The body of a 206 answer to an opening read of the object's first `length` bytes, if it is
+    /// exactly those bytes of an object of `size` bytes.
+    func head(length: Int, size: UInt64) -> [UInt8]? {
+        guard status == 206, let range = contentRange, range.first == 0, range.total == size,
+            UInt64(body.count) == min(size, UInt64(length))
+        else { return nil }
+        return body
+    }
+
+    /// The body of a 206 answer to a suffix read (`bytes=-N`), if it really ends an object of
+    /// `size` bytes and is of version `etag`.
+    func tail(size: UInt64, etag: String?) -> [UInt8]? {
+        guard status == 206, self.etag == etag, let range = contentRange, range.total == size,
+            range.last + 1 == size, UInt64(body.count) == size - range.first
+        else { return nil }
+        return body
+    }
+
     /// The total size from `Content-Range: bytes */total` (a 416 answer).
     var unsatisfiedRangeTotal: UInt64? {
         guard let value = headers["content-range"], value.hasPrefix("bytes */") else { return nil }

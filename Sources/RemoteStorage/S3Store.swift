@@ -85,8 +85,7 @@ public final class S3Store: ObjectStore {
             Result { try send("GET", key: key, headers: [("Range", ranges[index])], object: objectName(key)) }
         }
         let response = try answers[0].get()
-        guard response.status == 206, let range = response.contentRange, let total = range.total,
-            let etag = response.etag
+        guard response.status == 206, let total = response.contentRange?.total, let etag = response.etag
         else {
             // An empty object (416), or a server that ignores ranges: ask plainly.
             if response.status == 404 { throw failure(response, object: objectName(key)) }
@@ -95,15 +94,10 @@ public final class S3Store: ObjectStore {
         let info = ObjectInfo(
             key: key, size: total, etag: etag,
             lastModified: response.headers["last-modified"].flatMap(Self.parseHTTPDate))
-        let complete = range.first == 0 && UInt64(response.body.count) == min(total, UInt64(headLength))
-        // The tail counts only if it is of the same version and really ends the object.
-        var suffix: [UInt8] = []
-        if let tail = try? answers[1].get(), tail.status == 206, tail.etag == etag, let tailRange = tail.contentRange,
-            tailRange.total == total, tailRange.last == total - 1, UInt64(tail.body.count) == total - tailRange.first
-        {
-            suffix = tail.body
-        }
-        return StoreObjectSource(store: self, info: info, prefix: complete ? response.body : [], suffix: suffix)
+        let kept = KeptBytes(
+            size: total, head: response.head(length: headLength, size: total) ?? [],
+            tail: (try? answers[1].get())?.tail(size: total, etag: etag) ?? [])
+        return StoreObjectSource(store: self, info: info, kept: kept)
     }
 
     public func get(_ key: String, range: ByteRange?, ifMatch: String?) throws -> [UInt8] {

@@ -30,11 +30,7 @@ public final class FileReader: Sendable {
     }
 
     public func read(offset: UInt64, length: Int) throws -> [UInt8] {
-        let pieces = try readPieces(offset: offset, length: length)
-        var output = [UInt8]()
-        output.reserveCapacity(pieces.reduce(0) { $0 + $1.count })
-        for piece in pieces { output.append(contentsOf: piece) }  // bulk copies; `joined()` goes byte by byte
-        return output
+        SquashImage.joined(try readPieces(offset: offset, length: length))
     }
 
     /// `read` as slices of the cached blocks (see `SquashImage.readPieces`).

@@ -248,7 +248,11 @@ public final class SquashImage: Sendable {
     /// Reads up to `length` bytes of regular file `id` at `offset`; fewer only at end of file.
     /// Throws `ImageError.corrupt` for a block that does not decode, `.storage` when bytes can't be fetched.
     public func read(_ id: NodeID, offset: UInt64, length: Int) throws -> [UInt8] {
-        let pieces = try readPieces(id, offset: offset, length: length)
+        Self.joined(try readPieces(id, offset: offset, length: length))
+    }
+
+    /// Pieces as one buffer, with bulk copies (`joined()` would copy byte by byte).
+    static func joined(_ pieces: [ArraySlice<UInt8>]) -> [UInt8] {
         if pieces.count == 1 { return Array(pieces[0]) }
         var output = [UInt8]()
         output.reserveCapacity(pieces.reduce(0) { $0 + $1.count })
