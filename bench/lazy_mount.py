@@ -3,7 +3,8 @@
 
 A range server (Tests/Servers/range_server.py, or nginx with --server nginx) serves one
 image of about --image-mib MiB; Tests/Servers/delay_proxy.py in front adds --delay-ms each
-way (20 ms round trip by default; this kernel has no netem). Measured, median of --runs,
+way (20 ms round trip by default; this kernel has no netem) and, with --link-mbit, caps the
+link's rate (default unlimited: then loopback and the CPU are the link). Measured, median of --runs,
 each pair interleaved so that machine noise hits both alike:
 
   (a) time to the first `ls`: `sqbackup mount URL` + ls, vs the vendor's path: the whole
@@ -329,6 +330,8 @@ def main():
     parser.add_argument("--image-mib", type=int, default=1024)
     parser.add_argument("--files", type=int, default=5000)
     parser.add_argument("--delay-ms", type=float, default=10, help="one way; the round trip is twice this")
+    parser.add_argument("--link-mbit", type=float, default=0,
+                        help="the proxy's link rate each way in Mbit/s, shared by all connections (0: unlimited)")
     parser.add_argument("--parallel", type=int, default=8, help="ranged curls of the vendor path and raw read")
     parser.add_argument("--random-reads", type=int, default=200)
     parser.add_argument("--cache-size", default="2G")
@@ -358,13 +361,14 @@ def main():
 
     counting = Helper("range_server.py", [os.path.dirname(image), 0])
     upstream = Nginx(os.path.dirname(image), args.work) if args.server == "nginx" else None
-    env = {"DELAY_MS": str(args.delay_ms)}
+    env = {"DELAY_MS": str(args.delay_ms), "LINK_MBIT": str(args.link_mbit)}
     fast_proxy = Helper("delay_proxy.py", [upstream.port if upstream else counting.port], env)
     counting_proxy = Helper("delay_proxy.py", [counting.port], env) if upstream else fast_proxy
     url = f"http://127.0.0.1:{fast_proxy.port}/image.sqsh"
     counted_url = f"http://127.0.0.1:{counting_proxy.port}/image.sqsh"
     print(f"image {size / 2**20:.0f} MiB, big file {big_size / 2**20:.0f} MiB at offset {big_offset}; "
-          f"{args.server} behind a {2 * args.delay_ms:.0f} ms round trip; {args.runs} runs, medians")
+          f"{args.server} behind a {2 * args.delay_ms:.0f} ms round trip, link "
+          f"{f'{args.link_mbit:.0f} Mbit/s' if args.link_mbit else 'unlimited'}; {args.runs} runs, medians")
 
     results = {"a_ours": [], "a_vendor": [], "b_ours": [], "b_curl": []}
     try:
@@ -411,7 +415,8 @@ def main():
               f"{r['bytes_per_read'] / 1024:.1f} KiB per read, latency median {r['latency_ms_median']:.1f} ms, "
               f"p90 {r['latency_ms_p90']:.1f} ms; the vendor path reads {size / 2**20:.0f} MiB before the first")
     print(json.dumps({"medians": median, "random": random_result, "runs": args.runs, "image_bytes": size,
-                      "delay_ms_one_way": args.delay_ms, "server": args.server}))
+                      "delay_ms_one_way": args.delay_ms, "link_mbit": args.link_mbit,
+                      "server": args.server}))
 
 
 if __name__ == "__main__":

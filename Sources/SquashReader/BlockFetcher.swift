@@ -42,8 +42,7 @@ final class BlockFetcher: Sendable {
     private let maxRequestBytes: Int
     /// Background fetches in flight at once: enough to keep a 64 MiB readahead window of 8 MiB
     /// requests moving over a long round trip, few enough not to starve on-demand reads.
-    private let prefetchSlots = DispatchSemaphore(value: 12)
-    private let prefetchQueue = DispatchQueue(label: "sqbackup.prefetch", attributes: .concurrent)
+    private let prefetchQueue = BlockingWorkQueue(width: 12)
     /// Compressed blocks persisted across mounts; nil when the mount has no disk cache.
     private let diskCache: DiskBlockCache?
     /// Disk writes happen off the read path, on idle CPU only.
@@ -128,9 +127,7 @@ final class BlockFetcher: Sendable {
         guard !claimed.isEmpty else { return }
         statistics.prefetchedBlocks.add(claimed.count, ordering: .relaxed)
         let batch = claimed
-        prefetchQueue.async { [self] in
-            prefetchSlots.wait()
-            defer { prefetchSlots.signal() }
+        prefetchQueue.submit { [self] in
             do {
                 try fetch(batch)
             } catch {

@@ -106,11 +106,9 @@ extension ObjectStore {
     /// Concurrent fan-out over single-range gets.
     public func get(_ key: String, ranges: [ByteRange], ifMatch: String?) throws -> [[UInt8]] {
         if ranges.count <= 1 { return try ranges.map { try get(key, range: $0, ifMatch: ifMatch) } }
-        let results = ConcurrentResults<[UInt8]>(count: ranges.count)
-        DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
-            results.set(index, Result { try get(key, range: ranges[index], ifMatch: ifMatch) })
+        return try ParallelWork.map(count: ranges.count, width: ranges.count) { index in
+            try get(key, range: ranges[index], ifMatch: ifMatch)
         }
-        return try results.values()
     }
 
     /// A source pinned to the ETag and size that `head` reports now.

@@ -37,11 +37,7 @@ extension RangeSource {
     /// Concurrent fan-out over `read(_:)`; sources with a native batch API override it.
     public func read(ranges: [ByteRange]) throws -> [[UInt8]] {
         if ranges.count <= 1 { return try ranges.map { try read($0) } }
-        let results = ConcurrentResults<[UInt8]>(count: ranges.count)
-        DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
-            results.set(index, Result { try read(ranges[index]) })
-        }
-        return try results.values()
+        return try ParallelWork.map(count: ranges.count, width: ranges.count) { index in try read(ranges[index]) }
     }
 
     /// Throws `outOfRange` unless `range` lies inside the object.

@@ -10,8 +10,10 @@ to 127.0.0.1:UPSTREAM_PORT; every chunk read on one side is written to the other
 costs 2 x DELAY_MS (the round trip) while bulk transfers stay pipelined: latency is added,
 bandwidth is not taken away. A new connection also pays one round trip before its first byte
 goes upstream, as a TCP handshake would (HANDSHAKE=0 in the environment turns that off).
-At most BUFFER_MIB (env, default 32) are held per direction, which also bounds one
-connection's throughput to BUFFER_MIB / DELAY_MS, as a TCP window does.
+LINK_MBIT (env, default 0: unlimited) caps each direction at that many megabits per second,
+shared by all connections as one link would be.
+At most BUFFER_MIB (env, default 32) are held per direction (in pipes, see DelayedPipe), which
+also bounds one connection's throughput to BUFFER_MIB / DELAY_MS, as a TCP window does.
 
 Commands on stdin, one per line, each answered by one line on stdout:
     stats   JSON {connections, bytes_up, bytes_down}
@@ -19,8 +21,10 @@ Commands on stdin, one per line, each answered by one line on stdout:
 The proxy exits when stdin closes, and after MAX_LIFETIME seconds (env, default 1800) anyway.
 """
 import collections
+import fcntl
 import json
 import os
+import select
 import socket
 import threading
 import time
@@ -30,9 +34,10 @@ import proxy_main
 DELAY = max(0.0, float(os.environ.get("DELAY_MS", "10"))) / 1000.0
 HANDSHAKE = os.environ.get("HANDSHAKE", "1") != "0"
 BUFFER = int(float(os.environ.get("BUFFER_MIB", "32")) * (1 << 20))
+LINK_MBIT = float(os.environ.get("LINK_MBIT", "0"))
 MAX_LIFETIME = float(os.environ.get("MAX_LIFETIME", "1800"))
 MAX_CLIENTS = 256
-CHUNK = 1 << 18
+CHUNK = 1 << 20
 
 lock = threading.Lock()
 counters = {"connections": 0, "bytes_up": 0, "bytes_down": 0}
@@ -44,14 +49,70 @@ def count(key, amount):
         counters[key] += amount
 
 
+F_SETPIPE_SZ = 1031
+
+
+class Link:
+    """One direction of a shared link of LINK_MBIT: each run leaves when the link has finished
+    sending the runs before it."""
+
+    def __init__(self, megabits):
+        self.bytes_per_second = megabits * 1e6 / 8
+        self.free_at = 0.0
+        self.lock = threading.Lock()
+
+    def wait_to_send(self, length):
+        if self.bytes_per_second <= 0:
+            return
+        with self.lock:
+            self.free_at = max(self.free_at, time.monotonic()) + length / self.bytes_per_second
+            done = self.free_at
+        wait = done - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+
+
+links = {"bytes_up": Link(LINK_MBIT), "bytes_down": Link(LINK_MBIT)}
+
+
+def new_pipe():
+    """A pipe holding as much as this process may ask for (/proc/sys/fs/pipe-max-size)."""
+    read_end, write_end = os.pipe()
+    try:
+        with open("/proc/sys/fs/pipe-max-size") as limit:
+            fcntl.fcntl(write_end, F_SETPIPE_SZ, int(limit.read()))
+    except (OSError, ValueError):
+        pass
+    return read_end, write_end
+
+
+def wait_for(fd, event, timeout=None):
+    poller = select.poll()
+    poller.register(fd, event)
+    return bool(poller.poll(timeout))
+
+
+def ready(fd, event):
+    return wait_for(fd, event, 0)
+
+
 class DelayedPipe:
-    """One direction: a reader thread stamps chunks, a writer thread sends each when it is due."""
+    """One direction. Bytes move socket -> pipe -> socket with splice(2), so they never enter
+    Python: at a GB/s a copying proxy needs a core of its own, which on a small machine is taken
+    from the client under test. A reader thread splices what arrives into a pipe and stamps it;
+    a writer thread splices each stamped run out when it is due. One pipe holds about 1 MiB, too
+    little for DELAY_MS of a fast stream, so a direction has a ring of pipes (added as needed, up
+    to BUFFER_MIB in all); the reader fills one after another and the queue remembers which run
+    is in which. With every pipe full the reader waits, as a closed TCP window would. Both sides
+    splice without blocking after a poll: a blocking splice into a pipe holds the pipe's lock
+    while it waits for the socket, which would stall the other thread."""
 
     def __init__(self, source, target, counter, not_before):
         self.source, self.target, self.counter = source, target, counter
         self.not_before = not_before
+        self.pipes = [new_pipe()]
+        self.limit = max(1, BUFFER >> 20)
         self.queue = collections.deque()
-        self.buffered = 0
         self.closed = False
         self.condition = threading.Condition()
 
@@ -63,43 +124,46 @@ class DelayedPipe:
         return reader, writer
 
     def read(self):
+        source = self.source.fileno()
+        current = 0
         try:
-            while True:
-                chunk = self.source.recv(CHUNK)
-                if not chunk:
+            while not self.closed:
+                if not ready(self.pipes[current][1], select.POLLOUT):
+                    current += 1
+                    if current == len(self.pipes) and len(self.pipes) < self.limit:
+                        self.pipes.append(new_pipe())
+                    current %= len(self.pipes)
+                    wait_for(self.pipes[current][1], select.POLLOUT)
+                wait_for(source, select.POLLIN)
+                try:
+                    moved = os.splice(source, self.pipes[current][1], CHUNK, flags=os.SPLICE_F_NONBLOCK)
+                except BlockingIOError:
+                    continue
+                if not moved:
                     break
                 due = max(time.monotonic(), self.not_before) + DELAY
                 with self.condition:
-                    while self.buffered >= BUFFER and not self.closed:
-                        self.condition.wait()
-                    if self.closed:
-                        break
-                    self.queue.append((due, chunk))
-                    self.buffered += len(chunk)
+                    self.queue.append((due, current, moved))
                     self.condition.notify_all()
         except OSError:
             pass
         with self.condition:
             # End of stream travels with the same delay as data.
-            self.queue.append((time.monotonic() + DELAY, None))
+            self.queue.append((time.monotonic() + DELAY, None, 0))
             self.condition.notify_all()
 
     def write(self):
+        target = self.target.fileno()
         try:
             while True:
                 with self.condition:
                     while not self.queue:
                         self.condition.wait()
-                    due, chunk = self.queue[0]
+                    due, pipe, length = self.queue.popleft()
                 wait = due - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
-                with self.condition:
-                    self.queue.popleft()
-                    if chunk is not None:
-                        self.buffered -= len(chunk)
-                    self.condition.notify_all()
-                if chunk is None:
+                if pipe is None:
                     try:
                         self.target.shutdown(socket.SHUT_WR)
                     except OSError:
@@ -107,15 +171,40 @@ class DelayedPipe:
                     return
                 # Counted before sending: a client that has all its bytes may ask for the stats
                 # before this thread would get to count them.
-                count(self.counter, len(chunk))
-                self.target.sendall(chunk)
+                links[self.counter].wait_to_send(length)
+                count(self.counter, length)
+                pipe_read = self.pipes[pipe][0]
+                while length:
+                    wait_for(target, select.POLLOUT)
+                    try:
+                        moved = os.splice(pipe_read, target, length, flags=os.SPLICE_F_NONBLOCK)
+                    except BlockingIOError:
+                        continue
+                    if not moved:
+                        raise OSError("pipe drained early")
+                    length -= moved
         except OSError:
-            with self.condition:
-                self.closed = True
-                self.condition.notify_all()
+            self.closed = True
             for sock in (self.source, self.target):
                 try:
                     sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            # The reader may be waiting for room in a full pipe: draining them lets it see the
+            # shut-down socket and stop.
+            for pipe_read, _ in list(self.pipes):
+                try:
+                    os.set_blocking(pipe_read, False)
+                    while os.read(pipe_read, CHUNK):
+                        pass
+                except OSError:
+                    pass
+
+    def close(self):
+        for pair in self.pipes:
+            for fd in pair:
+                try:
+                    os.close(fd)
                 except OSError:
                     pass
 
@@ -138,6 +227,8 @@ def handle(client, upstream_port):
         threads = up.start() + down.start()
         for thread in threads:
             thread.join()
+        up.close()
+        down.close()
         client.close()
         upstream.close()
     finally:
