@@ -87,4 +87,21 @@ struct FetchPlanTests {
         let sorted = ranges.sorted { $0.offset < $1.offset }
         #expect(zip(sorted, sorted.dropFirst()).allSatisfy { $0.end <= $1.offset })
     }
+
+    @Test("over a slow source, readahead keeps several range requests in flight at once")
+    func readaheadOverlapsRequests() throws {
+        let (path, data) = try fixture.get()
+        // 30 ms per request, as over a long round trip: a window of 8 MiB requests must be
+        // fetched side by side, whatever the number of cores (Dispatch's pool has one per core).
+        let source = CountingSource(try LocalFileSource(path: path), latency: .milliseconds(30))
+        let image = try SquashImage.open(source)
+        let file = image.openFile(image.resolve("big.bin")!)
+        var offset = 0
+        while offset < data.count {
+            let chunk = try file.read(offset: UInt64(offset), length: 1 << 20)
+            #expect(chunk == Array(data[offset..<min(data.count, offset + (1 << 20))]))
+            offset += 1 << 20
+        }
+        #expect(source.mostConcurrentReads >= 4, "at most \(source.mostConcurrentReads) requests at once")
+    }
 }

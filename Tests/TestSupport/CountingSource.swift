@@ -1,20 +1,39 @@
+import Foundation
 import Storage
 import Synchronization
 
-/// Wraps a `RangeSource` and records every range read, so tests can count requests and bytes.
+/// Wraps a `RangeSource` and records every range read, so tests can count requests and bytes;
+/// with a `latency`, each read first waits that long, as a request over a network would.
 public final class CountingSource: RangeSource {
     private let base: any RangeSource
+    private let latency: Duration
     private let log = Mutex<[ByteRange]>([])
+    private let concurrency = Mutex<(now: Int, most: Int)>((0, 0))
 
-    public init(_ base: any RangeSource) { self.base = base }
+    public init(_ base: any RangeSource, latency: Duration = .zero) {
+        self.base = base
+        self.latency = latency
+    }
 
     public var size: UInt64 { base.size }
     public var displayName: String { base.displayName }
 
     public func read(_ range: ByteRange) throws -> [UInt8] {
         log.withLock { $0.append(range) }
+        concurrency.withLock {
+            $0.now += 1
+            $0.most = max($0.most, $0.now)
+        }
+        defer { concurrency.withLock { $0.now -= 1 } }
+        if latency > .zero {
+            Thread.sleep(
+                forTimeInterval: Double(latency.components.attoseconds) * 1e-18 + Double(latency.components.seconds))
+        }
         return try base.read(range)
     }
+
+    /// The most reads that were under way at the same time.
+    public var mostConcurrentReads: Int { concurrency.withLock { $0.most } }
 
     /// Every range read so far, in order.
     public var ranges: [ByteRange] { log.withLock { $0 } }
