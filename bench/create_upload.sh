@@ -14,7 +14,8 @@
 # BENCH_DELAY_MS=N puts Tests/Servers/delay_proxy.py in front of the server for both paths: N ms
 # each way, and at most BENCH_BUFFER_MIB (default 1) MiB in flight per connection, so each
 # connection is limited to BENCH_BUFFER_MIB / N MiB per millisecond, as a TCP window over a long
-# round trip is. SQBACKUP_BIN overrides the sqbackup binary (default: a release build in .build-bench).
+# round trip is. BENCH_LINK_MBIT=M (with BENCH_DELAY_MS) also caps the link at M Mbit/s each way,
+# shared by all connections. SQBACKUP_BIN overrides the sqbackup binary (default: a release build in .build-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 level=${1:-3}
@@ -47,7 +48,7 @@ field() { tr ' ' '\n' <<< "$ready" | sed -n "s/^$1=//p"; }
 port=$(field port)
 if [ -n "${BENCH_DELAY_MS:-}" ]; then
     rm -f "$out/proxy.out"
-    exec {proxy_in}> >(exec env DELAY_MS="$BENCH_DELAY_MS" BUFFER_MIB="${BENCH_BUFFER_MIB:-1}" \
+    exec {proxy_in}> >(exec env DELAY_MS="$BENCH_DELAY_MS" BUFFER_MIB="${BENCH_BUFFER_MIB:-1}" LINK_MBIT="${BENCH_LINK_MBIT:-0}" \
         python3 Tests/Servers/delay_proxy.py "$port" > "$out/proxy.out" 2>&1)
     for _ in $(seq 100); do grep -q '^READY' "$out/proxy.out" 2> /dev/null && break; sleep 0.1; done
     port=$(sed -n 's/^READY port=\([0-9]*\).*/\1/p' "$out/proxy.out")
@@ -113,8 +114,8 @@ local_store=$(printf '%s\n' "${local_times[@]}" | median)
 
 printf 'tree %d bytes, image %d bytes; zstd level %s, block size %s, part size %s, 2 threads, median of %s\n' \
     "$(du -sb "$tree" | cut -f1)" "$(stat -c %s "$out/mksquashfs.sqfs")" "$level" "$block" "$part" "$runs"
-[ -n "${BENCH_DELAY_MS:-}" ] && printf 'through delay_proxy.py: %s ms each way, %s MiB per connection in flight\n' \
-    "$BENCH_DELAY_MS" "${BENCH_BUFFER_MIB:-1}"
+[ -n "${BENCH_DELAY_MS:-}" ] && printf 'through delay_proxy.py: %s ms each way, %s MiB per connection in flight, link %s Mbit/s (0: unlimited)\n' \
+    "$BENCH_DELAY_MS" "${BENCH_BUFFER_MIB:-1}" "${BENCH_LINK_MBIT:-0}"
 printf 'load average before %s, after %s\n' "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'sqbackup create → S3            %6.2f s   runs: %s\n' "$ours" "${ours_times[*]}"
 printf 'mksquashfs + boto3 multipart    %6.2f s   runs: %s\n' "$baseline" "${baseline_times[*]}"
