@@ -14,7 +14,8 @@ build: deps
 
 # The Swift runtime and Foundation linked in: each start of the binary (and a mount starts two,
 # the command and its daemon) takes ~13 ms instead of ~20 ms of dynamic loading and set-up.
-RELEASE = -c release --static-swift-stdlib
+# lld (shipped with the toolchain) because GNU ld warns about a mktemp inside static Foundation.
+RELEASE = -c release --static-swift-stdlib -Xswiftc -use-ld=lld
 
 release: deps
 	$(SWIFT) build $(RELEASE)

@@ -15,7 +15,7 @@ bench_tree() {
 # bench_binary: sets SQBACKUP_BIN to a release build as `make release` makes it (in .build-bench) unless it is already set.
 bench_binary() {
     if [ -z "${SQBACKUP_BIN:-}" ]; then
-        swift build -c release --static-swift-stdlib --scratch-path .build-bench --product sqbackup >&2
+        swift build -c release --static-swift-stdlib -Xswiftc -use-ld=lld --scratch-path .build-bench --product sqbackup >&2
         SQBACKUP_BIN=.build-bench/release/sqbackup
     fi
 }

@@ -8,8 +8,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 sqbackup=${1:-}
 if [ -z "$sqbackup" ]; then
-    (cd "$here/.." && swift build -c release --static-swift-stdlib --product sqbackup >&2)
-    sqbackup=$(cd "$here/.." && swift build -c release --static-swift-stdlib --show-bin-path)/sqbackup
+    (cd "$here/.." && swift build -c release --static-swift-stdlib -Xswiftc -use-ld=lld --product sqbackup >&2)
+    sqbackup=$(cd "$here/.." && swift build -c release --static-swift-stdlib -Xswiftc -use-ld=lld --show-bin-path)/sqbackup
 fi
 runs=${2:-5}
 shift $(( $# > 2 ? 2 : $# ))
