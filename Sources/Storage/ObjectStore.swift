@@ -103,10 +103,10 @@ extension ObjectStore {
         try uploadPart(key, uploadId: uploadId, partNumber: partNumber, bytes: bytes)
     }
 
-    /// Concurrent fan-out over single-range gets.
+    /// Concurrent fan-out over single-range gets, at most 16 at once.
     public func get(_ key: String, ranges: [ByteRange], ifMatch: String?) throws -> [[UInt8]] {
         if ranges.count <= 1 { return try ranges.map { try get(key, range: $0, ifMatch: ifMatch) } }
-        return try ParallelWork.map(count: ranges.count, width: ranges.count) { index in
+        return try ParallelWork.map(count: ranges.count, width: min(ranges.count, 16)) { index in
             try get(key, range: ranges[index], ifMatch: ifMatch)
         }
     }

@@ -34,10 +34,13 @@ extension RangeSource {
         try read(ByteRange(offset: offset, length: length))
     }
 
-    /// Concurrent fan-out over `read(_:)`; sources with a native batch API override it.
+    /// Concurrent fan-out over `read(_:)` (at most 16 at once, on threads of their own: these
+    /// block on I/O); sources with a native batch API override it.
     public func read(ranges: [ByteRange]) throws -> [[UInt8]] {
         if ranges.count <= 1 { return try ranges.map { try read($0) } }
-        return try ParallelWork.map(count: ranges.count, width: ranges.count) { index in try read(ranges[index]) }
+        return try ParallelWork.map(count: ranges.count, width: min(ranges.count, 16)) { index in
+            try read(ranges[index])
+        }
     }
 
     /// Throws `outOfRange` unless `range` lies inside the object.
