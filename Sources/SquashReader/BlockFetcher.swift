@@ -175,10 +175,11 @@ final class BlockFetcher: Sendable {
             for (run, payload) in zip(batch, payloads) {
                 fetched += payload.count
                 statistics.bytesFetched.add(payload.count, ordering: .relaxed)
-                for member in run.members {
-                    let start = Int(member.offset - run.range.offset)
-                    diskCache.put(offset: member.offset, bytes: Array(payload[start..<start + member.storedSize]))
-                }
+                diskCache.put(
+                    blocks: run.members.map { member in
+                        let start = Int(member.offset - run.range.offset)
+                        return (member.offset, payload[start..<start + member.storedSize])
+                    })
             }
         }
         return fetched
@@ -247,16 +248,16 @@ final class BlockFetcher: Sendable {
                 return error
             }
             statistics.bytesFetched.add(payload.count, ordering: .relaxed)
+            var persist = [(offset: UInt64, bytes: ArraySlice<UInt8>)]()
             for member in run.members {
                 let start = Int(member.reference.offset - run.range.offset)
-                let result = decode(payload[start..<start + member.reference.storedSize], member.reference)
-                if case .success = result, let diskWriter {
-                    diskWriter.enqueue(
-                        offset: member.reference.offset,
-                        bytes: payload[start..<start + member.reference.storedSize])
-                }
+                let stored = payload[start..<start + member.reference.storedSize]
+                let result = decode(stored, member.reference)
+                if case .success = result, diskWriter != nil { persist.append((member.reference.offset, stored)) }
                 publish(member, result)
             }
+            // Slices of the run's one body: held in the writer's queue, they keep no copy.
+            if !persist.isEmpty { diskWriter?.enqueue(blocks: persist) }
             return nil
         }
         if let failure = failures.compactMap({ $0 }).first { throw ImageError.storage(failure) }

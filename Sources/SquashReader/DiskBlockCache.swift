@@ -8,14 +8,15 @@ import Synchronization
 
 /// A persistent cache of compressed image blocks on local disk, shared by mounts and processes.
 ///
-/// Layout: `<directory>/<namespace key>/<offset>-<length>.blk`, one file per block, where the
-/// namespace key is a hash of the caller's namespace (backup id or URL, plus the object's ETag) so
-/// that a replaced object never serves old bytes. Every entry carries a checksummed header
-/// (`DiskCacheEntry`) verified on each `get`; a bad entry is deleted and reported as a miss.
+/// Layout: `<directory>/<namespace key>/<offset>-<length>.blk`, a name per block (hard links to
+/// the pack file of the run it was fetched with, see `DiskCacheEntry`), where the namespace key
+/// is a hash of the caller's namespace (backup id or URL, plus the object's ETag) so that a
+/// replaced object never serves old bytes. Every block carries a checksum verified on each
+/// `get`; a bad entry's name is deleted and the block reported as a miss.
 ///
-/// Writes go to a temporary file and are renamed into place, so readers in any process see a
-/// whole entry or none, and two writers of the same block just replace each other's identical
-/// bytes. Eviction is least-recently-used by mtime (touched on every hit) over the whole
+/// Writes go to a temporary file that is then linked under each block's name, so readers in any
+/// process see a whole entry or none, and of two writers of the same block the first one's link
+/// stays. Eviction is least-recently-used by mtime (touched on every hit) over the whole
 /// directory, all namespaces, down to 90% of the capacity; it also keeps `minimumFreeFraction`
 /// of the filesystem free. The byte count is kept in memory and corrected by a rescan at start,
 /// at each eviction and periodically while writing (`rescanNanoseconds`, every 5% of the capacity
@@ -125,16 +126,16 @@ public final class DiskBlockCache: Sendable {
             return nil
         }
         let fileSize = Int(info.st_size)
-        let expectedSize = DiskCacheEntry.headerSize + length
-        var payload: [UInt8]?
-        if fileSize == expectedSize, let file = Self.readAll(fd, count: fileSize) {
-            payload = DiskCacheEntry.decode(file, offset: offset, length: length, namespaceKey: namespaceKey)
-        }
+        // A pack is shared by the names of its blocks; each name accounts for its share.
+        let share = fileSize / max(1, Int(info.st_nlink))
+        let payload = DiskCacheEntry.decode(
+            fileSize: fileSize, offset: offset, length: length, namespaceKey: namespaceKey,
+            readAt: { position, count in Self.read(fd, at: position, count: count) })
         guard let payload else {
             // Unlink by path: if another process has already replaced the entry with a good one,
             // this costs one refetch, never wrong bytes.
             if unlink(path) == 0 {
-                accounting.withLock { $0.bytesStored = max(0, $0.bytesStored - fileSize) }
+                accounting.withLock { $0.bytesStored = max(0, $0.bytesStored - share) }
             }
             corrupt.add(1, ordering: .relaxed)
             misses.add(1, ordering: .relaxed)
@@ -154,13 +155,25 @@ public final class DiskBlockCache: Sendable {
     /// Counts a block the caller chose not to persist (its write backlog was full).
     func noteSkippedWrite() { skippedWrites.add(1, ordering: .relaxed) }
 
-    public func put(offset: UInt64, bytes: [UInt8]) {
-        let entry = DiskCacheEntry.encode(offset: offset, payload: bytes, namespaceKey: namespaceKey)
-        guard entry.count <= capacityBytes, makeRoom(for: entry.count) else {
-            skippedWrites.add(1, ordering: .relaxed)
+    public func put(offset: UInt64, bytes: [UInt8]) { put(blocks: [(offset, bytes[...])]) }
+
+    /// Stores a run of blocks as one file (see `DiskCacheEntry`) with a name per block. A name
+    /// that exists already keeps its entry (another writer's copy of the same bytes, or a damaged
+    /// one that its next reader deletes). Failures only skip the write, as for `put(offset:bytes:)`.
+    public func put(blocks: [(offset: UInt64, bytes: ArraySlice<UInt8>)]) {
+        guard blocks.count <= DiskCacheEntry.maxBlocks else {
+            for start in stride(from: 0, to: blocks.count, by: DiskCacheEntry.maxBlocks) {
+                put(blocks: Array(blocks[start..<min(blocks.count, start + DiskCacheEntry.maxBlocks)]))
+            }
             return
         }
-        let path = path(offset: offset, length: bytes.count)
+        guard !blocks.isEmpty else { return }
+        let entry = DiskCacheEntry.encode(
+            blocks: blocks.map { (offset: $0.offset, payload: $0.bytes) }, namespaceKey: namespaceKey)
+        guard entry.count <= capacityBytes, makeRoom(for: entry.count) else {
+            skippedWrites.add(blocks.count, ordering: .relaxed)
+            return
+        }
         let sequence = temporaryCounter.add(1, ordering: .relaxed).newValue
         let temporary =
             namespaceDirectory + "/" + Self.temporaryPrefix + "\(getpid())-\(sequence)-"
@@ -172,23 +185,21 @@ public final class DiskBlockCache: Sendable {
             written = writeFile(temporary, entry)
         }
         guard written else {
-            skippedWrites.add(1, ordering: .relaxed)
+            skippedWrites.add(blocks.count, ordering: .relaxed)
             return
         }
-        // The size of an entry being replaced leaves the count; stat before rename is racy across
-        // processes, which the rescan at each eviction corrects.
-        var old = stat()
-        let replaced = stat(path, &old) == 0 ? Int(old.st_size) : 0
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            skippedWrites.add(1, ordering: .relaxed)
-            return
+        // Each link appears whole or not at all, in any process; the temporary name goes after.
+        var linked = 0
+        for block in blocks where link(temporary, path(offset: block.offset, length: block.bytes.count)) == 0 {
+            linked += 1
         }
-        entriesWritten.add(1, ordering: .relaxed)
+        unlink(temporary)
+        guard linked > 0 else { return }
+        entriesWritten.add(linked, ordering: .relaxed)
         bytesWritten.add(entry.count, ordering: .relaxed)
         let now = Self.nanoseconds()
         let rescan = accounting.withLock { state in
-            state.bytesStored += entry.count - replaced
+            state.bytesStored += entry.count
             state.writtenSinceScan += entry.count
             return state.bytesStored > capacityBytes || state.writtenSinceScan >= capacityBytes / 20
                 || now &- state.lastScan >= Self.rescanNanoseconds
@@ -279,7 +290,10 @@ public final class DiskBlockCache: Sendable {
                     continue
                 }
                 guard name.hasSuffix(entrySuffix) else { continue }
-                entries.append(ScannedEntry(path: path, size: Int(info.st_size), lastUse: modified))
+                // The names of one pack share its inode, its size and its mtime: they count a share
+                // each and, touched together, are evicted together.
+                let share = Int(info.st_size) / max(1, Int(info.st_nlink))
+                entries.append(ScannedEntry(path: path, size: share, lastUse: modified))
             }
         }
         return entries
@@ -325,12 +339,12 @@ public final class DiskBlockCache: Sendable {
         return ok
     }
 
-    private static func readAll(_ fd: Int32, count: Int) -> [UInt8]? {
+    private static func read(_ fd: Int32, at position: Int, count: Int) -> [UInt8]? {
         var failed = false
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             var done = 0
             while done < count {
-                let result = pread(fd, buffer.baseAddress! + done, count - done, off_t(done))
+                let result = pread(fd, buffer.baseAddress! + done, count - done, off_t(position + done))
                 if result < 0 && errno == EINTR { continue }
                 guard result > 0 else {
                     failed = true

@@ -1,45 +1,74 @@
 import Crypto
 
-/// The on-disk form of one cached block: a 56-byte header, then the block's bytes.
+/// The on-disk form of a run of cached blocks (a pack): a header, a table of the blocks, then
+/// their bytes. Each block of the run gets its own name in the cache directory, a hard link to
+/// the one pack, so a streamed 8 MiB run costs one inode instead of 64: on ext4, allocating
+/// inodes next to recently deleted ones was a third of a fast reader's CPU.
 ///
-/// Layout (little-endian): magic `SQBC`, version (UInt32), block offset (UInt64), block length
-/// (UInt64), SHA-256 over the namespace key, the first 24 header bytes and the payload. The digest
-/// covers the key and offset so that a file copied or renamed into the wrong place is rejected,
-/// not served as another block's bytes.
+/// Layout (little-endian): magic `SQBC`, version (UInt32), block count (UInt32); then per block
+/// its offset in the image (UInt64), length (UInt64), position of its bytes in this file (UInt64)
+/// and SHA-256 over the namespace key, the offset, the length and the bytes; then the bytes. The
+/// digest covers the key and offset so that a file copied or linked into the wrong place is
+/// rejected, not served as another block's bytes.
 struct DiskCacheEntry {
     static let magic: [UInt8] = Array("SQBC".utf8)
-    static let version: UInt32 = 1
-    static let headerSize = 56
+    static let version: UInt32 = 2
+    static let headerSize = 12
+    static let tableEntrySize = 56
+    /// More blocks than any run the fetcher merges (8 MiB of 4 KiB blocks is 2048).
+    static let maxBlocks = 4096
 
-    /// The whole file for `payload` at `offset`, under the namespace whose key is `namespaceKey`.
-    static func encode(offset: UInt64, payload: [UInt8], namespaceKey: [UInt8]) -> [UInt8] {
+    /// The whole file for `blocks`, under the namespace whose key is `namespaceKey`.
+    static func encode(blocks: [(offset: UInt64, payload: ArraySlice<UInt8>)], namespaceKey: [UInt8]) -> [UInt8] {
+        let tableEnd = headerSize + blocks.count * tableEntrySize
         var file: [UInt8] = []
-        file.reserveCapacity(headerSize + payload.count)
+        file.reserveCapacity(tableEnd + blocks.reduce(0) { $0 + $1.payload.count })
         file += magic
         append(version, to: &file)
-        append(offset, to: &file)
-        append(UInt64(payload.count), to: &file)
-        file += digest(namespaceKey: namespaceKey, header: file, payload: payload[...])
-        file += payload
+        append(UInt32(blocks.count), to: &file)
+        var position = tableEnd
+        for block in blocks {
+            append(block.offset, to: &file)
+            append(UInt64(block.payload.count), to: &file)
+            append(UInt64(position), to: &file)
+            file += digest(namespaceKey: namespaceKey, offset: block.offset, payload: block.payload)
+            position += block.payload.count
+        }
+        for block in blocks { file += block.payload }
         return file
     }
 
-    /// The payload if `file` is a valid entry for exactly this block, else nil.
-    static func decode(_ file: [UInt8], offset: UInt64, length: Int, namespaceKey: [UInt8]) -> [UInt8]? {
-        guard file.count == headerSize + length, Array(file[0..<4]) == magic,
-            read(UInt32.self, file, at: 4) == version, read(UInt64.self, file, at: 8) == offset,
-            read(UInt64.self, file, at: 16) == UInt64(length)
+    /// The bytes of the block at `offset` of `length` if the file of `fileSize` bytes, read
+    /// through `readAt(position, count)`, is a valid pack holding exactly that block; else nil.
+    static func decode(
+        fileSize: Int, offset: UInt64, length: Int, namespaceKey: [UInt8], readAt: (Int, Int) -> [UInt8]?
+    ) -> [UInt8]? {
+        guard fileSize >= headerSize, let header = readAt(0, headerSize), Array(header[0..<4]) == magic,
+            read(UInt32.self, header, at: 4) == version
         else { return nil }
-        let payload = file[headerSize...]
-        let expected = digest(namespaceKey: namespaceKey, header: Array(file[0..<24]), payload: payload)
-        guard expected.elementsEqual(file[24..<headerSize]) else { return nil }
-        return Array(payload)
+        let count = Int(read(UInt32.self, header, at: 8))
+        let tableEnd = headerSize + count * tableEntrySize
+        guard count > 0, count <= maxBlocks, tableEnd <= fileSize, let table = readAt(headerSize, tableEnd - headerSize)
+        else { return nil }
+        for index in 0..<count {
+            let base = index * tableEntrySize
+            guard read(UInt64.self, table, at: base) == offset else { continue }
+            let position = read(UInt64.self, table, at: base + 16)
+            guard read(UInt64.self, table, at: base + 8) == UInt64(length), position >= UInt64(tableEnd),
+                position <= UInt64(fileSize), UInt64(length) <= UInt64(fileSize) - position,
+                let payload = length == 0 ? [] : readAt(Int(position), length)
+            else { return nil }
+            let expected = digest(namespaceKey: namespaceKey, offset: offset, payload: payload[...])
+            return expected.elementsEqual(table[base + 24..<base + tableEntrySize]) ? payload : nil
+        }
+        return nil
     }
 
-    private static func digest(namespaceKey: [UInt8], header: [UInt8], payload: ArraySlice<UInt8>) -> [UInt8] {
+    private static func digest(namespaceKey: [UInt8], offset: UInt64, payload: ArraySlice<UInt8>) -> [UInt8] {
         var hasher = SHA256()
         hasher.update(data: namespaceKey)
-        hasher.update(data: header)
+        withUnsafeBytes(of: offset.littleEndian) { hasher.update(bufferPointer: $0) }
+        withUnsafeBytes(of: UInt64(payload.count).littleEndian) { hasher.update(bufferPointer: $0) }
         payload.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         return Array(hasher.finalize())
     }

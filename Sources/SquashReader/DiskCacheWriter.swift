@@ -13,7 +13,8 @@ import Synchronization
 final class DiskCacheWriter: Sendable {
     private let cache: DiskBlockCache
     private let capBytes: Int
-    private let queue = Mutex<(items: [(offset: UInt64, bytes: [UInt8])], bytes: Int, busy: Bool)>(([], 0, false))
+    private typealias Run = [(offset: UInt64, bytes: ArraySlice<UInt8>)]
+    private let queue = Mutex<(items: [(run: Run, bytes: Int)], bytes: Int, busy: Bool)>(([], 0, false))
     private let wake = DispatchSemaphore(value: 0)
 
     init(cache: DiskBlockCache, capBytes: Int = 64 << 20) {
@@ -40,16 +41,22 @@ final class DiskCacheWriter: Sendable {
     /// Linux's SCHED_IDLE (sched.h declares it only under _GNU_SOURCE, which the Glibc module lacks).
     private static let schedIdle: Int32 = 5
 
-    /// Queues `bytes` (a stored block) for `offset`; returns false when the queue is full.
+    /// Queues a run of stored blocks (adjacent in the image, written as one pack); returns false
+    /// when the queue is full.
     @discardableResult
-    func enqueue(offset: UInt64, bytes: ArraySlice<UInt8>) -> Bool {
+    func enqueue(blocks: [(offset: UInt64, bytes: ArraySlice<UInt8>)]) -> Bool {
+        let size = blocks.reduce(0) { $0 + $1.bytes.count }
         let accepted = queue.withLock { state in
-            guard state.bytes + bytes.count <= capBytes else { return false }
-            state.items.append((offset, Array(bytes)))
-            state.bytes += bytes.count
+            guard state.bytes + size <= capBytes else { return false }
+            state.items.append((blocks, size))
+            state.bytes += size
             return true
         }
-        if accepted { wake.signal() } else { cache.noteSkippedWrite() }
+        if accepted {
+            wake.signal()
+        } else {
+            for _ in blocks { cache.noteSkippedWrite() }
+        }
         return accepted
     }
 
@@ -59,14 +66,14 @@ final class DiskCacheWriter: Sendable {
     }
 
     private func drain() {
-        while let item = queue.withLock({ state -> (offset: UInt64, bytes: [UInt8])? in
+        while let item = queue.withLock({ state -> (run: Run, bytes: Int)? in
             guard !state.items.isEmpty else { return nil }
             state.busy = true
             return state.items.removeFirst()
         }) {
-            cache.put(offset: item.offset, bytes: item.bytes)
+            cache.put(blocks: item.run)
             queue.withLock { state in
-                state.bytes -= item.bytes.count
+                state.bytes -= item.bytes
                 state.busy = false
             }
         }

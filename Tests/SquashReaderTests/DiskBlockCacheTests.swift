@@ -25,8 +25,8 @@ private func rewrite(_ path: String, _ change: (inout [UInt8]) -> Void) throws {
     try Data(bytes).write(to: URL(fileURLWithPath: path))
 }
 
-/// The header `DiskBlockCache` puts in front of every entry.
-private let headerSize = 56
+/// What `DiskBlockCache` puts in front of a one-block entry: the pack header and one table row.
+private let headerSize = 12 + 56
 
 @Suite("DiskBlockCache")
 struct DiskBlockCacheTests {
@@ -58,7 +58,7 @@ struct DiskBlockCacheTests {
         #expect(cache.get(offset: 7, length: 0) == [])
     }
 
-    @Test(arguments: [0, 3, 9, 17, 30, 56, 56 + 100, 56 + 4095])
+    @Test(arguments: [0, 3, 9, 17, 30, 56, headerSize + 100, headerSize + 4095])
     func flippedByteIsDiscardedAndCounted(at index: Int) throws {
         let work = try TemporaryDirectory("disk-cache")
         defer { work.remove() }
@@ -86,6 +86,42 @@ struct DiskBlockCacheTests {
         #expect(cache.get(offset: 0, length: 4096) == nil)
         #expect(cache.statistics.corruptDiscarded == 1)
         #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test("a run is one file under a name per block: one inode, counted once, damage stays per block")
+    func runIsOnePack() throws {
+        let work = try TemporaryDirectory("disk-cache")
+        defer { work.remove() }
+        let cache = try DiskBlockCache(directory: work.path, capacityBytes: 1 << 20, namespace: "n")
+        let sizes = [4096, 1000, 3000]
+        let offsets: [UInt64] = [1 << 20, (1 << 20) + 4096, (1 << 20) + 5096]
+        let blocks = zip(offsets, sizes).map { (offset: $0, bytes: block($0, length: $1)[...]) }
+        cache.put(blocks: blocks)
+        for (offset, size) in zip(offsets, sizes) {
+            #expect(cache.get(offset: offset, length: size) == block(offset, length: size))
+        }
+        var inodes = Set<UInt64>()
+        for (offset, size) in zip(offsets, sizes) {
+            var info = stat()
+            #expect(stat(cache.path(offset: offset, length: size), &info) == 0)
+            #expect(info.st_nlink == 3)
+            inodes.insert(UInt64(info.st_ino))
+        }
+        #expect(inodes.count == 1)
+        let packSize = 12 + 3 * 56 + sizes.reduce(0, +)
+        #expect(cache.statistics.bytesStored == packSize)
+        #expect(cache.statistics.entriesWritten == 3)
+        // Each name counts a third of the file (rounded down) when the directory is scanned.
+        let rescanned = try DiskBlockCache(directory: work.path, capacityBytes: 1 << 20, namespace: "n")
+        #expect(packSize - rescanned.statistics.bytesStored < 3)
+        let names = try FileManager.default.contentsOfDirectory(atPath: cache.namespaceDirectory)
+        #expect(!names.contains { $0.hasPrefix(".tmp-") }, "\(names)")
+        // A flipped byte in the second block's bytes fails that block only.
+        try rewrite(cache.path(offset: offsets[1], length: sizes[1])) { $0[12 + 3 * 56 + 4096 + 10] ^= 1 }
+        #expect(cache.get(offset: offsets[1], length: sizes[1]) == nil)
+        #expect(cache.get(offset: offsets[0], length: sizes[0]) == block(offsets[0], length: sizes[0]))
+        #expect(cache.get(offset: offsets[2], length: sizes[2]) == block(offsets[2], length: sizes[2]))
+        #expect(cache.statistics.corruptDiscarded == 1)
     }
 
     @Test func entryUnderAnotherBlocksNameIsRejected() throws {

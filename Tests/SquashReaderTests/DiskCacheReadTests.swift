@@ -77,18 +77,23 @@ struct DiskCacheReadTests {
             let (image, _) = try open(imagePath, cache: cache)
             try image.hydrate()
         }
-        // Damage every entry's last byte.
-        let entries = FileManager.default.enumerator(atPath: cache)!.compactMap { $0 as? String }.filter {
-            $0.hasSuffix(".blk")
+        // Damage every block's checksum. A run's blocks are names of one file (each file once):
+        // a 12-byte header with the block count, then a 56-byte row per block, its SHA-256 last.
+        var seen = Set<UInt64>()
+        let files = FileManager.default.enumerator(atPath: cache)!.compactMap { $0 as? String }.filter { name in
+            var info = stat()
+            return name.hasSuffix(".blk") && stat(cache + "/" + name, &info) == 0
+                && seen.insert(UInt64(info.st_ino)).inserted
         }
-        #expect(!entries.isEmpty)
-        for entry in entries {
-            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: cache + "/" + entry))
-            let end = try handle.seekToEnd()
-            try handle.seek(toOffset: end - 1)
-            let last = try handle.read(upToCount: 1)!
-            try handle.seek(toOffset: end - 1)
-            try handle.write(contentsOf: Data([last[0] ^ 0xFF]))
+        #expect(!files.isEmpty)
+        for file in files {
+            let path = cache + "/" + file
+            var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            let count = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+            for row in 0..<count { bytes[12 + row * 56 + 24] ^= 0xFF }
+            // Rewritten in place: a new file would break the links.
+            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+            try handle.write(contentsOf: Data(bytes))
             try handle.close()
         }
         let (image, source) = try open(imagePath, cache: cache)
