@@ -168,9 +168,12 @@ public final class DiskBlockCache: Sendable {
             return
         }
         guard !blocks.isEmpty else { return }
-        let entry = DiskCacheEntry.encode(
+        let head = DiskCacheEntry.head(
             blocks: blocks.map { (offset: $0.offset, payload: $0.bytes) }, namespaceKey: namespaceKey)
-        guard entry.count <= capacityBytes, makeRoom(for: entry.count) else {
+        // Written from where the bytes are: a copy of an 8 MiB run first would cost as much again.
+        let pieces = [head[...]] + blocks.map(\.bytes)
+        let size = pieces.reduce(0) { $0 + $1.count }
+        guard size <= capacityBytes, makeRoom(for: size) else {
             skippedWrites.add(blocks.count, ordering: .relaxed)
             return
         }
@@ -178,11 +181,11 @@ public final class DiskBlockCache: Sendable {
         let temporary =
             namespaceDirectory + "/" + Self.temporaryPrefix + "\(getpid())-\(sequence)-"
             + String(UInt32.random(in: .min ... .max), radix: 36)
-        var written = writeFile(temporary, entry)
+        var written = writeFile(temporary, pieces)
         if !written && errno == ENOENT {
             // Someone removed the directory (a user clearing the cache); make it again once.
             try? FileManager.default.createDirectory(atPath: namespaceDirectory, withIntermediateDirectories: true)
-            written = writeFile(temporary, entry)
+            written = writeFile(temporary, pieces)
         }
         guard written else {
             skippedWrites.add(blocks.count, ordering: .relaxed)
@@ -196,11 +199,11 @@ public final class DiskBlockCache: Sendable {
         unlink(temporary)
         guard linked > 0 else { return }
         entriesWritten.add(linked, ordering: .relaxed)
-        bytesWritten.add(entry.count, ordering: .relaxed)
+        bytesWritten.add(size, ordering: .relaxed)
         let now = Self.nanoseconds()
         let rescan = accounting.withLock { state in
-            state.bytesStored += entry.count
-            state.writtenSinceScan += entry.count
+            state.bytesStored += size
+            state.writtenSinceScan += size
             return state.bytesStored > capacityBytes || state.writtenSinceScan >= capacityBytes / 20
                 || now &- state.lastScan >= Self.rescanNanoseconds
         }
@@ -314,21 +317,25 @@ public final class DiskBlockCache: Sendable {
 
     // MARK: Files
 
-    /// Writes a new file; on failure returns false with `errno` from the call that failed.
-    private func writeFile(_ path: String, _ bytes: [UInt8]) -> Bool {
+    /// Writes a new file of `pieces` in order; on failure returns false with `errno` from the
+    /// call that failed.
+    private func writeFile(_ path: String, _ pieces: [ArraySlice<UInt8>]) -> Bool {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return false }
         // No fsync: a block lost or torn by a crash fails its checksum and is fetched again, and
         // fsync per block would cost more than the fetch it saves.
-        var written = 0
-        let ok = bytes.withUnsafeBytes { buffer -> Bool in
-            while written < buffer.count {
-                let result = write(fd, buffer.baseAddress! + written, buffer.count - written)
-                if result < 0 && errno == EINTR { continue }
-                guard result > 0 else { return false }
-                written += result
+        var ok = true
+        for piece in pieces where ok {
+            ok = piece.withUnsafeBytes { buffer -> Bool in
+                var written = 0
+                while written < buffer.count {
+                    let result = write(fd, buffer.baseAddress! + written, buffer.count - written)
+                    if result < 0 && errno == EINTR { continue }
+                    guard result > 0 else { return false }
+                    written += result
+                }
+                return true
             }
-            return true
         }
         let failure = errno
         close(fd)

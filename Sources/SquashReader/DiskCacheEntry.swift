@@ -18,11 +18,12 @@ struct DiskCacheEntry {
     /// More blocks than any run the fetcher merges (8 MiB of 4 KiB blocks is 2048).
     static let maxBlocks = 4096
 
-    /// The whole file for `blocks`, under the namespace whose key is `namespaceKey`.
-    static func encode(blocks: [(offset: UInt64, payload: ArraySlice<UInt8>)], namespaceKey: [UInt8]) -> [UInt8] {
+    /// The header and table for `blocks`: the file is this followed by the payloads in order,
+    /// which a writer can send from where they are.
+    static func head(blocks: [(offset: UInt64, payload: ArraySlice<UInt8>)], namespaceKey: [UInt8]) -> [UInt8] {
         let tableEnd = headerSize + blocks.count * tableEntrySize
         var file: [UInt8] = []
-        file.reserveCapacity(tableEnd + blocks.reduce(0) { $0 + $1.payload.count })
+        file.reserveCapacity(tableEnd)
         file += magic
         append(version, to: &file)
         append(UInt32(blocks.count), to: &file)
@@ -34,7 +35,6 @@ struct DiskCacheEntry {
             file += digest(namespaceKey: namespaceKey, offset: block.offset, payload: block.payload)
             position += block.payload.count
         }
-        for block in blocks { file += block.payload }
         return file
     }
 
