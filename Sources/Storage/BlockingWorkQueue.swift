@@ -9,7 +9,8 @@ public final class BlockingWorkQueue: Sendable {
     public typealias Job = @Sendable () -> Void
 
     private struct State {
-        var jobs = [Job]()
+        /// Taken jobs are set to nil at once: a job's captures (a fetched batch) must not live on.
+        var jobs = [Job?]()
         var head = 0
         var running = 0
     }
@@ -45,6 +46,7 @@ public final class BlockingWorkQueue: Sendable {
                 return nil
             }
             let job = state.jobs[state.head]
+            state.jobs[state.head] = nil
             state.head += 1
             if state.head >= 64 && state.head * 2 >= state.jobs.count {
                 state.jobs.removeFirst(state.head)

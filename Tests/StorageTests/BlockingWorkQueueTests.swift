@@ -37,4 +37,35 @@ struct BlockingWorkQueueTests {
         #expect(final.started.count == 18)
         #expect(Array(final.started.prefix(6)).sorted() == Array(0..<6))
     }
+
+    @Test("a job's captures are released once it ran, even while later jobs still wait")
+    func finishedJobsAreReleased() throws {
+        final class Payload: Sendable {
+            static let alive = Atomic<Int>(0)
+            init() { Self.alive.add(1, ordering: .relaxed) }
+            deinit { Self.alive.subtract(1, ordering: .relaxed) }
+        }
+        let queue = BlockingWorkQueue(width: 2)
+        let start = DispatchSemaphore(value: 0)
+        let end = DispatchSemaphore(value: 0)
+        let ran = Atomic<Int>(0)
+        queue.submit { start.wait() }
+        queue.submit { start.wait() }
+        for _ in 0..<50 {
+            let payload = Payload()
+            queue.submit { withExtendedLifetime(payload) { _ = ran.add(1, ordering: .relaxed) } }
+        }
+        // Two jobs at the end keep the queue from ever emptying while the 50 run.
+        queue.submit { end.wait() }
+        queue.submit { end.wait() }
+        start.signal()
+        start.signal()
+        let deadline = Date().addingTimeInterval(10)
+        while ran.load(ordering: .relaxed) < 50 && Date() < deadline { usleep(1_000) }
+        usleep(50_000)
+        #expect(ran.load(ordering: .relaxed) == 50)
+        #expect(Payload.alive.load(ordering: .relaxed) == 0)
+        end.signal()
+        end.signal()
+    }
 }
