@@ -257,7 +257,7 @@ final class BlockFetcher: Sendable {
                 publish(member, result)
             }
             // Slices of the run's one body: held in the writer's queue, they keep no copy.
-            if !persist.isEmpty { diskWriter?.enqueue(blocks: persist) }
+            if !persist.isEmpty { diskWriter?.enqueue(blocks: persist, pinnedBytes: payload.count) }
             return nil
         }
         if let failure = failures.compactMap({ $0 }).first { throw ImageError.storage(failure) }

@@ -67,7 +67,9 @@ public final class DiskBlockCache: Sendable {
         self.directory = directory
         self.capacityBytes = max(0, capacityBytes)
         self.minimumFreeFraction = min(max(minimumFreeFraction, 0), 1)
-        let key = Array(SHA256.hash(data: Array(namespace.utf8)).prefix(16))
+        // The format version is part of the key: entries of another format live elsewhere (and
+        // age out by LRU) instead of passing hydration's presence check and failing every read.
+        let key = Array(SHA256.hash(data: Array("\(namespace)\u{0}format \(DiskCacheEntry.version)".utf8)).prefix(16))
         namespaceKey = key
         namespaceDirectory = (directory as NSString).appendingPathComponent(
             key.map { String(format: "%02x", $0) }.joined())
@@ -168,6 +170,7 @@ public final class DiskBlockCache: Sendable {
             return
         }
         guard !blocks.isEmpty else { return }
+        let blocks = blocks.sorted { $0.offset < $1.offset }  // the table is searched by offset
         let head = DiskCacheEntry.head(
             blocks: blocks.map { (offset: $0.offset, payload: $0.bytes) }, namespaceKey: namespaceKey)
         // Written from where the bytes are: a copy of an 8 MiB run first would cost as much again.
@@ -177,10 +180,7 @@ public final class DiskBlockCache: Sendable {
             skippedWrites.add(blocks.count, ordering: .relaxed)
             return
         }
-        let sequence = temporaryCounter.add(1, ordering: .relaxed).newValue
-        let temporary =
-            namespaceDirectory + "/" + Self.temporaryPrefix + "\(getpid())-\(sequence)-"
-            + String(UInt32.random(in: .min ... .max), radix: 36)
+        let temporary = temporaryPath()
         var written = writeFile(temporary, pieces)
         if !written && errno == ENOENT {
             // Someone removed the directory (a user clearing the cache); make it again once.
@@ -193,10 +193,21 @@ public final class DiskBlockCache: Sendable {
         }
         // Each link appears whole or not at all, in any process; the temporary name goes after.
         var linked = 0
-        for block in blocks where link(temporary, path(offset: block.offset, length: block.bytes.count)) == 0 {
-            linked += 1
+        var linksFailed = false
+        for block in blocks {
+            if link(temporary, path(offset: block.offset, length: block.bytes.count)) == 0 {
+                linked += 1
+            } else if errno != EEXIST {
+                linksFailed = true
+                break
+            }
         }
         unlink(temporary)
+        if linksFailed && linked == 0 {
+            // A filesystem without hard links (vfat, some network mounts): a file per block.
+            for block in blocks { storeAlone(block) }
+            return
+        }
         guard linked > 0 else { return }
         entriesWritten.add(linked, ordering: .relaxed)
         bytesWritten.add(size, ordering: .relaxed)
@@ -208,6 +219,35 @@ public final class DiskBlockCache: Sendable {
                 || now &- state.lastScan >= Self.rescanNanoseconds
         }
         if rescan { evict(extraFreeBytes: 0) }
+    }
+
+    /// One block as a one-block pack renamed into place, for filesystems that refuse links.
+    private func storeAlone(_ block: (offset: UInt64, bytes: ArraySlice<UInt8>)) {
+        let blocks = [block]
+        let pieces = [
+            DiskCacheEntry.head(blocks: blocks.map { ($0.offset, $0.bytes) }, namespaceKey: namespaceKey)[...],
+            block.bytes,
+        ]
+        let size = pieces.reduce(0) { $0 + $1.count }
+        let temporary = temporaryPath()
+        guard writeFile(temporary, pieces) else {
+            skippedWrites.add(1, ordering: .relaxed)
+            return
+        }
+        guard rename(temporary, path(offset: block.offset, length: block.bytes.count)) == 0 else {
+            unlink(temporary)
+            skippedWrites.add(1, ordering: .relaxed)
+            return
+        }
+        entriesWritten.add(1, ordering: .relaxed)
+        bytesWritten.add(size, ordering: .relaxed)
+        accounting.withLock { $0.bytesStored += size }
+    }
+
+    private func temporaryPath() -> String {
+        let sequence = temporaryCounter.add(1, ordering: .relaxed).newValue
+        return namespaceDirectory + "/" + Self.temporaryPrefix + "\(getpid())-\(sequence)-"
+            + String(UInt32.random(in: .min ... .max), radix: 36)
     }
 
     /// Rescans the directory and evicts until under 90% of the capacity and above the free-space
@@ -250,31 +290,41 @@ public final class DiskBlockCache: Sendable {
             state.writtenSinceScan = 0
             state.lastScan = Self.nanoseconds()
         }
-        var entries = Self.scan(directory, removeStaleTemporaries: false)
+        let entries = Self.scan(directory, removeStaleTemporaries: false)
         var total = entries.reduce(0) { $0 + $1.size }
         let target = capacityBytes / 10 * 9
         var toFree = max(total > capacityBytes ? total - target : 0, extraFreeBytes)
         if toFree > 0 {
-            entries.sort { $0.lastUse < $1.lastUse }
-            for entry in entries {
+            // The names of a pack go together: its space comes back only when the last one goes.
+            var packs = [FileKey: [ScannedEntry]]()
+            for entry in entries { packs[entry.file, default: []].append(entry) }
+            for names in packs.values.sorted(by: { $0[0].lastUse < $1[0].lastUse }) {
                 guard toFree > 0 else { break }
-                if unlink(entry.path) == 0 {
-                    evictions.add(1, ordering: .relaxed)
-                } else if errno != ENOENT {
-                    continue
+                for name in names {
+                    if unlink(name.path) == 0 {
+                        evictions.add(1, ordering: .relaxed)
+                    } else if errno != ENOENT {
+                        continue
+                    }
+                    // ENOENT: another process evicted it first; either way it is gone.
+                    total -= name.size
+                    toFree -= name.size
                 }
-                // ENOENT: another process evicted it first; either way it is gone.
-                total -= entry.size
-                toFree -= entry.size
             }
         }
         accounting.withLock { $0.bytesStored = max(0, total) }
+    }
+
+    private struct FileKey: Hashable {
+        var device: UInt64
+        var inode: UInt64
     }
 
     private struct ScannedEntry {
         var path: String
         var size: Int
         var lastUse: UInt64
+        var file: FileKey
     }
 
     /// Every entry under `directory` (all namespaces) with its size and mtime.
@@ -289,14 +339,21 @@ public final class DiskBlockCache: Sendable {
                 guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
                 let modified = UInt64(info.st_mtim.tv_sec) &* 1_000_000_000 &+ UInt64(info.st_mtim.tv_nsec)
                 if name.hasPrefix(temporaryPrefix) {
-                    if removeStaleTemporaries && now &- modified > staleTemporaryNanoseconds { unlink(path) }
+                    // A linked temporary is a writer's leftover (it unlinks its own at once after
+                    // linking); it would keep its pack on disk after every block name is evicted.
+                    if removeStaleTemporaries && (now &- modified > staleTemporaryNanoseconds || info.st_nlink > 1) {
+                        unlink(path)
+                    }
                     continue
                 }
                 guard name.hasSuffix(entrySuffix) else { continue }
                 // The names of one pack share its inode, its size and its mtime: they count a share
                 // each and, touched together, are evicted together.
                 let share = Int(info.st_size) / max(1, Int(info.st_nlink))
-                entries.append(ScannedEntry(path: path, size: share, lastUse: modified))
+                entries.append(
+                    ScannedEntry(
+                        path: path, size: share, lastUse: modified,
+                        file: FileKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))))
             }
         }
         return entries

@@ -42,10 +42,11 @@ final class DiskCacheWriter: Sendable {
     private static let schedIdle: Int32 = 5
 
     /// Queues a run of stored blocks (adjacent in the image, written as one pack); returns false
-    /// when the queue is full.
+    /// when the queue is full. `pinnedBytes` is what holding them keeps in memory (the whole body
+    /// the slices come from), which is what the cap counts.
     @discardableResult
-    func enqueue(blocks: [(offset: UInt64, bytes: ArraySlice<UInt8>)]) -> Bool {
-        let size = blocks.reduce(0) { $0 + $1.bytes.count }
+    func enqueue(blocks: [(offset: UInt64, bytes: ArraySlice<UInt8>)], pinnedBytes: Int) -> Bool {
+        let size = max(pinnedBytes, blocks.reduce(0) { $0 + $1.bytes.count })
         let accepted = queue.withLock { state in
             guard state.bytes + size <= capBytes else { return false }
             state.items.append((blocks, size))

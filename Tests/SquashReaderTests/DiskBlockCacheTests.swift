@@ -186,6 +186,65 @@ struct DiskBlockCacheTests {
         #expect(first.statistics.bytesStored <= capacity * 9 / 10)
     }
 
+    @Test("eviction removes a pack's names together, so what stays on disk fits the capacity")
+    func evictionTakesWholePacks() throws {
+        let work = try TemporaryDirectory("disk-cache")
+        defer { work.remove() }
+        let pack = 12 + 4 * 56 + 4 * 1000
+        let capacity = pack * 3 + 100
+        let cache = try DiskBlockCache(directory: work.path, capacityBytes: capacity, namespace: "n")
+        for run in 0..<8 {
+            let base = UInt64(run) * 4000
+            cache.put(
+                blocks: (0..<4).map { index in
+                    let offset = base + UInt64(index) * 1000
+                    return (offset, block(offset, length: 1000)[...])
+                })
+            usleep(5_000)
+        }
+        var files = [UInt64: (size: Int, names: Int, links: Int)]()
+        for name in try FileManager.default.contentsOfDirectory(atPath: cache.namespaceDirectory) {
+            var info = stat()
+            #expect(stat(cache.namespaceDirectory + "/" + name, &info) == 0)
+            let inode = UInt64(info.st_ino)
+            files[inode] = (Int(info.st_size), (files[inode]?.names ?? 0) + 1, Int(info.st_nlink))
+        }
+        // No pack lost some names and kept the rest (its space would not come back).
+        #expect(files.values.allSatisfy { $0.names == 4 && $0.links == 4 }, "\(files)")
+        #expect(files.values.reduce(0) { $0 + $1.size } <= capacity)
+        // The newest run is there.
+        #expect(cache.get(offset: 7 * 4000 + 3000, length: 1000) == block(7 * 4000 + 3000, length: 1000))
+    }
+
+    @Test("a large pack's table is searched, whatever order its blocks were given in")
+    func largePackIsSearched() throws {
+        let work = try TemporaryDirectory("disk-cache")
+        defer { work.remove() }
+        let cache = try DiskBlockCache(directory: work.path, capacityBytes: 1 << 20, namespace: "n")
+        // 300 rows: a table of 16,800 bytes, read a row at a time.
+        let offsets = (0..<300).map { UInt64($0) * 16 }
+        cache.put(blocks: offsets.reversed().map { ($0, block($0, length: 16)[...]) })
+        for offset in [offsets[0], offsets[1], offsets[149], offsets[150], offsets[298], offsets[299]] {
+            #expect(cache.get(offset: offset, length: 16) == block(offset, length: 16))
+        }
+        // A name linked to a pack that lacks its block is rejected, not served.
+        #expect(link(cache.path(offset: 0, length: 16), cache.path(offset: 8, length: 16)) == 0)
+        #expect(cache.get(offset: 8, length: 16) == nil)
+    }
+
+    @Test("a temporary name still linked to a pack (a writer that died) is removed at start")
+    func linkedTemporaryIsRemovedAtStart() throws {
+        let work = try TemporaryDirectory("disk-cache")
+        defer { work.remove() }
+        let cache = try DiskBlockCache(directory: work.path, capacityBytes: 1 << 20, namespace: "n")
+        cache.put(blocks: [(0, block(0, length: 100)[...]), (100, block(100, length: 100)[...])])
+        let leftover = cache.namespaceDirectory + "/.tmp-1-1-dead"
+        #expect(link(cache.path(offset: 0, length: 100), leftover) == 0)
+        _ = try DiskBlockCache(directory: work.path, capacityBytes: 1 << 20, namespace: "n")
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+        #expect(cache.get(offset: 100, length: 100) == block(100, length: 100))
+    }
+
     @Test func capacityHoldsUnderManyWrites() throws {
         let work = try TemporaryDirectory("disk-cache")
         defer { work.remove() }
