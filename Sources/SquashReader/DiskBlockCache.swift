@@ -171,8 +171,7 @@ public final class DiskBlockCache: Sendable {
         }
         guard !blocks.isEmpty else { return }
         let blocks = blocks.sorted { $0.offset < $1.offset }  // the table is searched by offset
-        let head = DiskCacheEntry.head(
-            blocks: blocks.map { (offset: $0.offset, payload: $0.bytes) }, namespaceKey: namespaceKey)
+        let head = DiskCacheEntry.head(blocks: blocks, namespaceKey: namespaceKey)
         // Written from where the bytes are: a copy of an 8 MiB run first would cost as much again.
         let pieces = [head[...]] + blocks.map(\.bytes)
         let size = pieces.reduce(0) { $0 + $1.count }
@@ -209,12 +208,17 @@ public final class DiskBlockCache: Sendable {
             return
         }
         guard linked > 0 else { return }
-        entriesWritten.add(linked, ordering: .relaxed)
-        bytesWritten.add(size, ordering: .relaxed)
+        noteStored(names: linked, bytes: size)
+    }
+
+    /// Counts a stored file of `bytes` under `names` block names, and evicts when it is time.
+    private func noteStored(names: Int, bytes: Int) {
+        entriesWritten.add(names, ordering: .relaxed)
+        bytesWritten.add(bytes, ordering: .relaxed)
         let now = Self.nanoseconds()
         let rescan = accounting.withLock { state in
-            state.bytesStored += size
-            state.writtenSinceScan += size
+            state.bytesStored += bytes
+            state.writtenSinceScan += bytes
             return state.bytesStored > capacityBytes || state.writtenSinceScan >= capacityBytes / 20
                 || now &- state.lastScan >= Self.rescanNanoseconds
         }
@@ -223,11 +227,7 @@ public final class DiskBlockCache: Sendable {
 
     /// One block as a one-block pack renamed into place, for filesystems that refuse links.
     private func storeAlone(_ block: (offset: UInt64, bytes: ArraySlice<UInt8>)) {
-        let blocks = [block]
-        let pieces = [
-            DiskCacheEntry.head(blocks: blocks.map { ($0.offset, $0.bytes) }, namespaceKey: namespaceKey)[...],
-            block.bytes,
-        ]
+        let pieces = [DiskCacheEntry.head(blocks: [block], namespaceKey: namespaceKey)[...], block.bytes]
         let size = pieces.reduce(0) { $0 + $1.count }
         let temporary = temporaryPath()
         guard writeFile(temporary, pieces) else {
@@ -239,9 +239,7 @@ public final class DiskBlockCache: Sendable {
             skippedWrites.add(1, ordering: .relaxed)
             return
         }
-        entriesWritten.add(1, ordering: .relaxed)
-        bytesWritten.add(size, ordering: .relaxed)
-        accounting.withLock { $0.bytesStored += size }
+        noteStored(names: 1, bytes: size)
     }
 
     private func temporaryPath() -> String {

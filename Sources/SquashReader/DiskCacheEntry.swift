@@ -20,7 +20,7 @@ struct DiskCacheEntry {
 
     /// The header and table for `blocks`: the file is this followed by the payloads in order,
     /// which a writer can send from where they are.
-    static func head(blocks: [(offset: UInt64, payload: ArraySlice<UInt8>)], namespaceKey: [UInt8]) -> [UInt8] {
+    static func head(blocks: [(offset: UInt64, bytes: ArraySlice<UInt8>)], namespaceKey: [UInt8]) -> [UInt8] {
         let tableEnd = headerSize + blocks.count * tableEntrySize
         var file: [UInt8] = []
         file.reserveCapacity(tableEnd)
@@ -30,10 +30,10 @@ struct DiskCacheEntry {
         var position = tableEnd
         for block in blocks {
             append(block.offset, to: &file)
-            append(UInt64(block.payload.count), to: &file)
+            append(UInt64(block.bytes.count), to: &file)
             append(UInt64(position), to: &file)
-            file += digest(namespaceKey: namespaceKey, offset: block.offset, payload: block.payload)
-            position += block.payload.count
+            file += digest(namespaceKey: namespaceKey, offset: block.offset, payload: block.bytes)
+            position += block.bytes.count
         }
         return file
     }
