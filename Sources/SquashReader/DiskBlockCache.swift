@@ -152,11 +152,11 @@ public final class DiskBlockCache: Sendable {
         return payload
     }
 
+    /// Counts blocks the caller chose not to persist (its write backlog was full).
+    func noteSkippedWrites(_ count: Int) { skippedWrites.add(count, ordering: .relaxed) }
+
     /// Stores the block at `offset`. Failures (full disk, removed directory) only skip the write:
     /// the cache is an accelerator, never a reason for a read to fail.
-    /// Counts a block the caller chose not to persist (its write backlog was full).
-    func noteSkippedWrite() { skippedWrites.add(1, ordering: .relaxed) }
-
     public func put(offset: UInt64, bytes: [UInt8]) { put(blocks: [(offset, bytes[...])]) }
 
     /// Stores a run of blocks as one file (see `DiskCacheEntry`) with a name per block. A name

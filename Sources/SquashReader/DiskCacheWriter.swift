@@ -56,7 +56,7 @@ final class DiskCacheWriter: Sendable {
         if accepted {
             wake.signal()
         } else {
-            for _ in blocks { cache.noteSkippedWrite() }
+            cache.noteSkippedWrites(blocks.count)
         }
         return accepted
     }

@@ -6,13 +6,13 @@ import Synchronization
 /// with a `latency`, each read first waits that long, as a request over a network would.
 public final class CountingSource: RangeSource {
     private let base: any RangeSource
-    private let latency: Duration
+    private let latencySeconds: Double
     private let log = Mutex<[ByteRange]>([])
     private let concurrency = Mutex<(now: Int, most: Int)>((0, 0))
 
     public init(_ base: any RangeSource, latency: Duration = .zero) {
         self.base = base
-        self.latency = latency
+        latencySeconds = Double(latency.components.seconds) + Double(latency.components.attoseconds) * 1e-18
     }
 
     public var size: UInt64 { base.size }
@@ -25,10 +25,7 @@ public final class CountingSource: RangeSource {
             $0.most = max($0.most, $0.now)
         }
         defer { concurrency.withLock { $0.now -= 1 } }
-        if latency > .zero {
-            Thread.sleep(
-                forTimeInterval: Double(latency.components.attoseconds) * 1e-18 + Double(latency.components.seconds))
-        }
+        if latencySeconds > 0 { Thread.sleep(forTimeInterval: latencySeconds) }
         return try base.read(range)
     }
 
