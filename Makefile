@@ -28,7 +28,7 @@ test: test-deps
 	$(SWIFT) test
 
 lint:
-	$(SWIFT) format lint -r Sources Tests
+	$(SWIFT) format lint -r Package.swift Sources Tests
 
 bench-mount: release
 	./bench/mount.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)/sqbackup"

@@ -4,7 +4,7 @@ import PackageDescription
 // Layers, arrows pointing down only:
 //   sqbackup (CLI) → SQBackup (facade) → MountFS, Restore (features)
 //   → SquashReader, SquashWriter (image) → Storage, RemoteStorage (store)
-//   → CFuse3, CSquashfs, CCurl, CShims (C bridges)
+//   → CFuse3, CSquashfs, CCurl, CXXHash, CShims (C bridges)
 let package = Package(
     name: "sqbackup",
     platforms: [.macOS(.v15)],
@@ -23,6 +23,7 @@ let package = Package(
         .systemLibrary(
             name: "CSquashfs", pkgConfig: "libsquashfs1", providers: [.apt(["libsquashfs-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         .target(name: "CShims", dependencies: ["CSquashfs", "CCurl", "CFuse3"]),
 
         // 2. Store
@@ -41,7 +42,7 @@ let package = Package(
         .target(
             name: "SquashReader",
             dependencies: [
-                "Storage", "CSquashfs", "CShims",
+                "Storage", "CSquashfs", "CShims", "CXXHash",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -93,7 +94,8 @@ let package = Package(
         .testTarget(
             name: "SquashWriterTests", dependencies: ["SquashWriter", "SquashReader", "Storage", "TestSupport"]),
         .testTarget(name: "MountFSTests", dependencies: ["MountFS", "SquashReader", "Storage", "TestSupport"]),
-        .testTarget(name: "RestoreTests", dependencies: ["Restore", "SquashReader", "Storage", "CShims", "TestSupport"]),
+        .testTarget(
+            name: "RestoreTests", dependencies: ["Restore", "SquashReader", "Storage", "CShims", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "SQBackupTests", dependencies: ["SQBackup", "Storage", "RemoteStorage", "TestSupport"]),
     ]

@@ -3,7 +3,7 @@
 # the C libraries, the squashfs oracles used by tests, and moto (the S3 test server).
 set -euo pipefail
 
-packages=(libfuse3-dev fuse3 libsquashfs-dev libcurl4-openssl-dev pkg-config
+packages=(libfuse3-dev fuse3 libsquashfs-dev libcurl4-openssl-dev libxxhash-dev pkg-config
           squashfs-tools squashfs-tools-ng squashfuse attr python3 python3-pip)
 missing=()
 for package in "${packages[@]}"; do

@@ -25,8 +25,10 @@ private func rewrite(_ path: String, _ change: (inout [UInt8]) -> Void) throws {
     try Data(bytes).write(to: URL(fileURLWithPath: path))
 }
 
+/// A pack's table row: offset, length, position (8 bytes each) and a 16-byte digest.
+private let rowSize = 40
 /// What `DiskBlockCache` puts in front of a one-block entry: the pack header and one table row.
-private let headerSize = 12 + 56
+private let headerSize = 12 + rowSize
 
 @Suite("DiskBlockCache")
 struct DiskBlockCacheTests {
@@ -58,7 +60,7 @@ struct DiskBlockCacheTests {
         #expect(cache.get(offset: 7, length: 0) == [])
     }
 
-    @Test(arguments: [0, 3, 9, 17, 30, 56, headerSize + 100, headerSize + 4095])
+    @Test(arguments: [0, 3, 9, 17, 30, 40, 51, headerSize + 100, headerSize + 4095])
     func flippedByteIsDiscardedAndCounted(at index: Int) throws {
         let work = try TemporaryDirectory("disk-cache")
         defer { work.remove() }
@@ -108,7 +110,7 @@ struct DiskBlockCacheTests {
             inodes.insert(UInt64(info.st_ino))
         }
         #expect(inodes.count == 1)
-        let packSize = 12 + 3 * 56 + sizes.reduce(0, +)
+        let packSize = 12 + 3 * rowSize + sizes.reduce(0, +)
         #expect(cache.statistics.bytesStored == packSize)
         #expect(cache.statistics.entriesWritten == 3)
         // Each name counts a third of the file (rounded down) when the directory is scanned.
@@ -117,7 +119,7 @@ struct DiskBlockCacheTests {
         let names = try FileManager.default.contentsOfDirectory(atPath: cache.namespaceDirectory)
         #expect(!names.contains { $0.hasPrefix(".tmp-") }, "\(names)")
         // A flipped byte in the second block's bytes fails that block only.
-        try rewrite(cache.path(offset: offsets[1], length: sizes[1])) { $0[12 + 3 * 56 + 4096 + 10] ^= 1 }
+        try rewrite(cache.path(offset: offsets[1], length: sizes[1])) { $0[12 + 3 * rowSize + 4096 + 10] ^= 1 }
         #expect(cache.get(offset: offsets[1], length: sizes[1]) == nil)
         #expect(cache.get(offset: offsets[0], length: sizes[0]) == block(offsets[0], length: sizes[0]))
         #expect(cache.get(offset: offsets[2], length: sizes[2]) == block(offsets[2], length: sizes[2]))
@@ -190,7 +192,7 @@ struct DiskBlockCacheTests {
     func evictionTakesWholePacks() throws {
         let work = try TemporaryDirectory("disk-cache")
         defer { work.remove() }
-        let pack = 12 + 4 * 56 + 4 * 1000
+        let pack = 12 + 4 * rowSize + 4 * 1000
         let capacity = pack * 3 + 100
         let cache = try DiskBlockCache(directory: work.path, capacityBytes: capacity, namespace: "n")
         for run in 0..<8 {

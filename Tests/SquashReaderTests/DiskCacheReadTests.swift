@@ -78,7 +78,7 @@ struct DiskCacheReadTests {
             try image.hydrate()
         }
         // Damage every block's checksum. A run's blocks are names of one file (each file once):
-        // a 12-byte header with the block count, then a 56-byte row per block, its SHA-256 last.
+        // a 12-byte header with the block count, then a 40-byte row per block, its 16-byte digest last.
         var seen = Set<UInt64>()
         let files = FileManager.default.enumerator(atPath: cache)!.compactMap { $0 as? String }.filter { name in
             var info = stat()
@@ -90,7 +90,7 @@ struct DiskCacheReadTests {
             let path = cache + "/" + file
             var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
             let count = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-            for row in 0..<count { bytes[12 + row * 56 + 24] ^= 0xFF }
+            for row in 0..<count { bytes[12 + row * 40 + 24] ^= 0xFF }
             // Rewritten in place: a new file would break the links.
             let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
             try handle.write(contentsOf: Data(bytes))
