@@ -92,6 +92,11 @@ void sqb_curl_share_free_locked(CURLSH *share, void *locks);
 typedef void (*sqb_fuse_log_fn)(int level, const char *message);
 void sqb_fuse_set_log_handler(sqb_fuse_log_fn handler);
 
+/* ---- memory ---- */
+
+/* Sets malloc's mmap threshold, trim threshold and arena count (see DaemonMemory); 1 when all took. */
+int sqb_malloc_keep_large_buffers(int mmap_threshold, int trim_threshold, int arena_max);
+
 /* ---- processes ---- */
 
 /* Starts `path` in a new session with `ready_fd` as its fd 3 and every other descriptor
