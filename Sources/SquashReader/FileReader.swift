@@ -1,13 +1,16 @@
 import Synchronization
 
 /// Reads one open file of an image and keeps a readahead window ahead of sequential readers:
-/// it starts after the second read in a row, then doubles up to a cap; a random read resets it
+/// it starts after the second read in a row at the initial size, then grows with what the reader
+/// has taken (it doubles each time a window's worth is read) up to a cap, so a reader that stops
+/// early leaves at most about as much fetched and unread as it read. A random read resets it
 /// and fetches only the blocks it needs.
 public final class FileReader: Sendable {
     private struct Stream {
         var expectedNext: UInt64 = 0
         var sequentialRun = 0
-        var window = 0
+        /// Where the current sequential run began.
+        var runStart: UInt64 = 0
         var prefetchedUntil: UInt64 = 0
     }
 
@@ -44,18 +47,19 @@ public final class FileReader: Sendable {
                 stream.sequentialRun += 1
             } else {
                 stream.sequentialRun = 0
-                stream.window = 0
+                stream.runStart = offset
                 stream.prefetchedUntil = 0
             }
             stream.expectedNext = max(stream.expectedNext, end)
             guard maxWindow > 0, stream.sequentialRun >= 2 else { return nil }
-            stream.window = stream.window == 0 ? initialWindow : min(stream.window * 2, maxWindow)
+            let taken = Int(clamping: end - min(stream.runStart, end))
+            let window = min(maxWindow, max(initialWindow, taken))
             let start = max(end, stream.prefetchedUntil)
-            let target = end + UInt64(stream.window)
+            let target = end + UInt64(window)
             // Top the window up once a full request's worth of it has been consumed: requests stay
             // large, and a steady stream of them stays in flight. Refilling only at half a window
             // sends bursts of a few requests whose slowest one the reader then waits for.
-            let step = UInt64(min(stream.window / 2, Self.refillStep))
+            let step = UInt64(min(window / 2, Self.refillStep))
             guard target > start, stream.prefetchedUntil + step <= target else { return nil }
             stream.prefetchedUntil = target
             return (start, Int(target - start))

@@ -7,7 +7,7 @@ public struct ReaderOptions: Sendable {
     /// Readahead for sequentially read files starts at this many bytes past the read...
     public var readaheadInitial = 1 << 20
     /// ...and doubles on each sequential read up to this; 0 disables readahead.
-    public var readaheadMaximum = 64 << 20
+    public var readaheadMaximum = 128 << 20
     /// Compressed blocks kept on disk across mounts; nil for none.
     public var diskCache: DiskBlockCache?
     /// How much of the image head to read at open (superblock, compressor options).

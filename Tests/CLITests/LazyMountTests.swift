@@ -115,7 +115,9 @@ struct LazyMountTests {
             #expect([UInt8](whole) == fixture.big)
             let sequential = dataRequests(try fixture.server.stats())
             let sizes = sequential.map(\.bytes)
-            #expect((sizes.max() ?? 0) >= 4 << 20, "\(sizes)")
+            // The window grows with what has been read: the largest request (a few MiB for this
+            // 24 MiB file of ~12 MB stored) is several times the first read's.
+            #expect((sizes.max() ?? 0) >= 4 * (sizes.first ?? .max), "\(sizes)")
             #expect(sequential.count < fixture.big.count / Self.blockSize / 4, "\(sequential.count) requests")
         }
     }

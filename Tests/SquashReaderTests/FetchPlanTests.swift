@@ -88,6 +88,26 @@ struct FetchPlanTests {
         #expect(zip(sorted, sorted.dropFirst()).allSatisfy { $0.end <= $1.offset })
     }
 
+    @Test("a sequential reader that stops early leaves at most about as much fetched and unread")
+    func earlyStopWastesLittle() throws {
+        let (path, data) = try fixture.get()
+        let source = CountingSource(try LocalFileSource(path: path))
+        let image = try SquashImage.open(source)
+        source.reset()
+        let file = image.openFile(image.resolve("big.bin")!)
+        // `head -c 8M`: 64 reads of 128 KiB. A window that doubled on every read would be at its
+        // 64 MiB cap by now and would have fetched the whole 40 MiB file.
+        let taken = 8 << 20
+        for offset in stride(from: 0, to: taken, by: 131_072) {
+            #expect(try file.read(offset: UInt64(offset), length: 131_072) == Array(data[offset..<offset + 131_072]))
+        }
+        usleep(300_000)  // let the last readahead land
+        let statistics = image.statistics.snapshot
+        let fetchedBlocks = statistics.prefetchedBlocks + statistics.cacheMisses
+        #expect(fetchedBlocks >= taken / 131_072)
+        #expect(fetchedBlocks <= (2 * taken + (1 << 20)) / 131_072 + 2, "\(fetchedBlocks) blocks fetched")
+    }
+
     @Test("over a slow source, separate readahead batches are fetched side by side")
     func readaheadOverlapsRequests() throws {
         let (path, data) = try fixture.get()
