@@ -263,13 +263,63 @@ def read_all(path, chunk=1 << 20):
         os.close(fd)
 
 
-def sequential_ours(args, url, mountpoint, work, expected):
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds():
+    """CPU seconds all cores spent busy (everything but idle and iowait) since boot."""
+    fields = [int(value) for value in open("/proc/stat").readline().split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / CLOCK_TICKS
+
+
+def process_seconds(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def daemon_pid(mountpoint):
+    found = subprocess.run(["pgrep", "-f", f"mount .* {mountpoint} .*--foreground"], capture_output=True, text=True)
+    pids = found.stdout.split()
+    return int(pids[0]) if pids else None
+
+
+class CpuMeter:
+    """CPU spent during one side's read, per GB read: the whole machine, the side's own process
+    (our mount daemon, or the curls), the reading process, and the rest (server and proxy)."""
+
+    def __init__(self, pid=None):
+        self.pid = pid
+        self.machine = machine_busy_seconds()
+        self.side = process_seconds(pid) if pid else 0.0
+        self.own = os.times()
+
+    def finish(self, bytes_read, children=False):
+        own = os.times()
+        gb = bytes_read / 1e9
+        machine = machine_busy_seconds() - self.machine
+        if children:
+            side = (own.children_user + own.children_system) - (self.own.children_user + self.own.children_system)
+            reader = 0.0
+        else:
+            side = process_seconds(self.pid) - self.side if self.pid else 0.0
+            reader = (own.user + own.system) - (self.own.user + self.own.system)
+        return {"machine": machine / gb, "side": side / gb, "reader": reader / gb,
+                "harness": max(0.0, machine - side - reader) / gb}
+
+
+def sequential_ours(args, url, mountpoint, work, expected, cpu):
     cache = fresh(os.path.join(work, "cache-b"))
     mount_ours(args, url, mountpoint, cache)
     try:
+        meter = CpuMeter(daemon_pid(mountpoint))
         start = time.monotonic()
         got = read_all(os.path.join(mountpoint, "big.bin"))
         elapsed = time.monotonic() - start
+        cpu.append(meter.finish(got))
     finally:
         unmount(mountpoint)
     if got != expected:
@@ -277,10 +327,13 @@ def sequential_ours(args, url, mountpoint, work, expected):
     return expected / elapsed / 1e6
 
 
-def sequential_curl(args, url, start_offset, length):
+def sequential_curl(args, url, start_offset, length, cpu):
+    meter = CpuMeter()
     start = time.monotonic()
     ranged_curls(url, start_offset, length, args.parallel, ["/dev/null"] * args.parallel)
-    return length / (time.monotonic() - start) / 1e6
+    elapsed = time.monotonic() - start
+    cpu.append(meter.finish(length, children=True))
+    return length / elapsed / 1e6
 
 
 def random_reads(args, url, mountpoint, work, stats_port, big_size):
@@ -371,6 +424,7 @@ def main():
           f"{f'{args.link_mbit:.0f} Mbit/s' if args.link_mbit else 'unlimited'}; {args.runs} runs, medians")
 
     results = {"a_ours": [], "a_vendor": [], "b_ours": [], "b_curl": []}
+    cpu = {"ours": [], "curl": []}
     try:
         for index in range(args.runs):
             # Alternate which side goes first so that warm-up and drift favour neither.
@@ -383,8 +437,9 @@ def main():
                     step()
             if "b" in args.only:
                 pair = [lambda: results["b_ours"].append(
-                            sequential_ours(args, url, mountpoint, args.work, big_size)),
-                        lambda: results["b_curl"].append(sequential_curl(args, url, big_offset, big_size))]
+                            sequential_ours(args, url, mountpoint, args.work, big_size, cpu["ours"])),
+                        lambda: results["b_curl"].append(
+                            sequential_curl(args, url, big_offset, big_size, cpu["curl"]))]
                 for step in (pair[::-1] if flip else pair):
                     step()
             log(f"run {index + 1}/{args.runs}: " + ", ".join(
@@ -407,6 +462,15 @@ def main():
     if "b" in args.only:
         print(f"(b) sequential read: ours {median['b_ours']:.0f} MB/s, {args.parallel} ranged curls "
               f"{median['b_curl']:.0f} MB/s -> {median['b_ours'] / median['b_curl']:.2f}x (target >= 0.9x)")
+        cpu_median = {side: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+                      for side, runs in cpu.items()}
+        ours, curl = cpu_median["ours"], cpu_median["curl"]
+        # Where a side's rate is bound by the machine, not the link, these say why.
+        print(f"(b) CPU seconds per GB read: ours {ours['machine']:.2f} (daemon {ours['side']:.2f}, reader "
+              f"{ours['reader']:.2f}, server and proxy {ours['harness']:.2f}); curls {curl['machine']:.2f} "
+              f"(curls {curl['side']:.2f}, server and proxy {curl['harness']:.2f}); "
+              f"the machine has {os.cpu_count()} cores")
+        median["b_cpu_per_gb"] = cpu_median
     if random_result:
         r = random_result
         print(f"(c) mount: {r['mount_requests']} requests, {r['mount_bytes'] / 1024:.0f} KiB (target <= 3); "
