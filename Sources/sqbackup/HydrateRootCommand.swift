@@ -26,6 +26,7 @@ struct HydrateRootCommand: ParsableCommand {
 
     func run() throws {
         CommandSupport.bootstrapLogging(verbose: false)
+        LargeBufferMemory.keep()
         let readiness = readyFd.map(ReadinessPipe.init)
         let path = LazyRoot.canonical(CommandSupport.absolute(target))
         guard

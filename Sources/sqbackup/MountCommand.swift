@@ -85,7 +85,7 @@ struct MountCommand: ParsableCommand {
             }
             return
         }
-        DaemonMemory.keepLargeBuffers()
+        LargeBufferMemory.keep()
         var settings = ImageMount.Settings()
         settings.reader.cacheBytes = try CommandSupport.parseSize(memoryCache)
         settings.diskCacheBytes = try CommandSupport.parseSize(cacheSize)

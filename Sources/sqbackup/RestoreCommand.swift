@@ -57,6 +57,7 @@ struct RestoreCommand: ParsableCommand {
 
     func run() throws {
         CommandSupport.bootstrapLogging(verbose: verbose)
+        LargeBufferMemory.keep()
         if lazy { return try runLazy() }
         try CommandSupport.reporting {
             var options = RestoreBackupOptions(targetDir: target.map(CommandSupport.absolute), force: force)

@@ -94,7 +94,7 @@ void sqb_fuse_set_log_handler(sqb_fuse_log_fn handler);
 
 /* ---- memory ---- */
 
-/* Sets malloc's mmap threshold, trim threshold and arena count (see DaemonMemory); 1 when all took. */
+/* Sets malloc's mmap threshold, trim threshold and arena count (see LargeBufferMemory); 1 when all took. */
 int sqb_malloc_keep_large_buffers(int mmap_threshold, int trim_threshold, int arena_max);
 
 /* ---- processes ---- */
