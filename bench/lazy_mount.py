@@ -287,28 +287,44 @@ def daemon_pid(mountpoint):
     return int(pids[0]) if pids else None
 
 
+def process_tree_seconds(pids):
+    """CPU seconds of `pids` and their children (nginx's workers)."""
+    total = 0.0
+    for pid in pids:
+        total += process_seconds(pid)
+        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        total += sum(process_seconds(int(child)) for child in children)
+    return total
+
+
+HARNESS_PIDS = []  # the range server, proxies and nginx, filled in by main()
+
+
 class CpuMeter:
     """CPU spent during one side's read, per GB read: the whole machine, the side's own process
-    (our mount daemon, or the curls), the reading process, and the rest (server and proxy)."""
+    (our mount daemon, or the curls), the reading process, the server and proxy, and whatever
+    else ran meanwhile ("other": anything large there means the machine was not quiet)."""
 
     def __init__(self, pid=None):
         self.pid = pid
         self.machine = machine_busy_seconds()
         self.side = process_seconds(pid) if pid else 0.0
+        self.harness = process_tree_seconds(HARNESS_PIDS)
         self.own = os.times()
 
     def finish(self, bytes_read, children=False):
         own = os.times()
         gb = bytes_read / 1e9
         machine = machine_busy_seconds() - self.machine
+        harness = process_tree_seconds(HARNESS_PIDS) - self.harness
         if children:
             side = (own.children_user + own.children_system) - (self.own.children_user + self.own.children_system)
             reader = 0.0
         else:
             side = process_seconds(self.pid) - self.side if self.pid else 0.0
             reader = (own.user + own.system) - (self.own.user + self.own.system)
-        return {"machine": machine / gb, "side": side / gb, "reader": reader / gb,
-                "harness": max(0.0, machine - side - reader) / gb}
+        return {"machine": machine / gb, "side": side / gb, "reader": reader / gb, "harness": harness / gb,
+                "other": max(0.0, machine - side - reader - harness) / gb}
 
 
 def sequential_ours(args, url, mountpoint, work, expected, cpu):
@@ -417,6 +433,9 @@ def main():
     env = {"DELAY_MS": str(args.delay_ms), "LINK_MBIT": str(args.link_mbit)}
     fast_proxy = Helper("delay_proxy.py", [upstream.port if upstream else counting.port], env)
     counting_proxy = Helper("delay_proxy.py", [counting.port], env) if upstream else fast_proxy
+    HARNESS_PIDS.extend({helper.process.pid for helper in (counting, fast_proxy, counting_proxy)})
+    if upstream:
+        HARNESS_PIDS.append(upstream.process.pid)
     url = f"http://127.0.0.1:{fast_proxy.port}/image.sqsh"
     counted_url = f"http://127.0.0.1:{counting_proxy.port}/image.sqsh"
     print(f"image {size / 2**20:.0f} MiB, big file {big_size / 2**20:.0f} MiB at offset {big_offset}; "
@@ -467,9 +486,9 @@ def main():
         ours, curl = cpu_median["ours"], cpu_median["curl"]
         # Where a side's rate is bound by the machine, not the link, these say why.
         print(f"(b) CPU seconds per GB read: ours {ours['machine']:.2f} (daemon {ours['side']:.2f}, reader "
-              f"{ours['reader']:.2f}, server and proxy {ours['harness']:.2f}); curls {curl['machine']:.2f} "
-              f"(curls {curl['side']:.2f}, server and proxy {curl['harness']:.2f}); "
-              f"the machine has {os.cpu_count()} cores")
+              f"{ours['reader']:.2f}, server and proxy {ours['harness']:.2f}, other {ours['other']:.2f}); "
+              f"curls {curl['machine']:.2f} (curls {curl['side']:.2f}, server and proxy {curl['harness']:.2f}, "
+              f"other {curl['other']:.2f}); the machine has {os.cpu_count()} cores")
         median["b_cpu_per_gb"] = cpu_median
     if random_result:
         r = random_result
