@@ -24,6 +24,7 @@ import json
 import mmap
 import os
 import random
+import re
 import shutil
 import socket
 import statistics
@@ -282,7 +283,8 @@ def process_seconds(pid):
 
 
 def daemon_pid(mountpoint):
-    found = subprocess.run(["pgrep", "-f", f"mount .* {mountpoint} .*--foreground"], capture_output=True, text=True)
+    found = subprocess.run(["pgrep", "-f", f"mount .* {re.escape(mountpoint)} .*--foreground"],
+                           capture_output=True, text=True)
     pids = found.stdout.split()
     return int(pids[0]) if pids else None
 
@@ -314,7 +316,7 @@ class CpuMeter:
 
     def finish(self, bytes_read, children=False):
         own = os.times()
-        gb = bytes_read / 1e9
+        gb = max(bytes_read, 1) / 1e9
         machine = machine_busy_seconds() - self.machine
         harness = process_tree_seconds(HARNESS_PIDS) - self.harness
         if children:
@@ -482,7 +484,7 @@ def main():
         print(f"(b) sequential read: ours {median['b_ours']:.0f} MB/s, {args.parallel} ranged curls "
               f"{median['b_curl']:.0f} MB/s -> {median['b_ours'] / median['b_curl']:.2f}x (target >= 0.9x)")
         cpu_median = {side: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-                      for side, runs in cpu.items()}
+                      for side, runs in cpu.items() if runs}
         ours, curl = cpu_median["ours"], cpu_median["curl"]
         # Where a side's rate is bound by the machine, not the link, these say why.
         print(f"(b) CPU seconds per GB read: ours {ours['machine']:.2f} (daemon {ours['side']:.2f}, reader "

@@ -5,8 +5,9 @@ import Synchronization
 typealias Block = ArraySlice<UInt8>
 
 /// A byte-bounded cache of decompressed blocks keyed by their on-disk offset, shared by all
-/// reader threads. Sharded so that parallel readers rarely wait on one lock; least recently
-/// used blocks go first.
+/// reader threads. Sharded so that parallel readers rarely wait on one lock. Least recently used
+/// blocks go first, where a block's first read does not count as a use: a streamed block, read
+/// once, goes in its arrival order, before the blocks fetched after it.
 final class BlockCache: Sendable {
     private struct Slot {
         var bytes: Block
@@ -43,8 +44,14 @@ final class BlockCache: Sendable {
     func get(_ key: UInt64) -> Block? {
         shard(key).state.withLock { shard in
             guard var slot = shard.slots[key] else { return nil }
-            shard.clock += 1
-            slot.lastUse = shard.clock
+            // A first read leaves a block where its arrival put it: a streaming reader takes each
+            // block once, in the order readahead brought them, so the blocks it has read go before
+            // the ones fetched ahead of it (refreshed on read, they outlived the unread ones, and
+            // with a few readers the window thrashed). A block read again is refreshed.
+            if slot.uses > 0 {
+                shard.clock += 1
+                slot.lastUse = shard.clock
+            }
             slot.uses += 1
             if slot.shared && slot.uses >= 2 {
                 // A block read again may outlive the rest of its range in the cache; give it its

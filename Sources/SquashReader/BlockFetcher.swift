@@ -40,8 +40,10 @@ final class BlockFetcher: Sendable {
     private let pending = Mutex<[UInt64: Pending]>([:])
     /// Adjacent blocks merge into one request up to this many bytes.
     private let maxRequestBytes: Int
-    /// Background fetches in flight at once: enough to keep a 64 MiB readahead window of 8 MiB
-    /// requests moving over a long round trip, few enough not to starve on-demand reads.
+    /// Background fetches in flight at once: enough to keep a readahead window of 8 MiB requests
+    /// moving over a long round trip, few enough not to starve on-demand reads. A full 128 MiB
+    /// window is 16 requests, so a few wait here and start as others finish: the link stays busy
+    /// instead of idling while the reader takes a batch that landed all at once.
     private let prefetchQueue = BlockingWorkQueue(width: 12)
     /// Compressed blocks persisted across mounts; nil when the mount has no disk cache.
     private let diskCache: DiskBlockCache?

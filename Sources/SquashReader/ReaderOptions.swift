@@ -6,7 +6,8 @@ public struct ReaderOptions: Sendable {
     public var maxRequestBytes = 8 << 20
     /// Readahead for sequentially read files starts at this many bytes past the read...
     public var readaheadInitial = 1 << 20
-    /// ...and doubles on each sequential read up to this; 0 disables readahead.
+    /// ...and grows with the bytes read sequentially up to this (and to each streaming reader's
+    /// share of half of `cacheBytes`); 0 disables readahead.
     public var readaheadMaximum = 128 << 20
     /// Compressed blocks kept on disk across mounts; nil for none.
     public var diskCache: DiskBlockCache?

@@ -15,6 +15,7 @@ public final class SquashImage: Sendable {
     private let index: ImageIndex
     private let fetcher: BlockFetcher
     private let readahead: (initial: Int, maximum: Int)
+    private let readaheadBudget: ReadaheadBudget
 
     /// The root directory's id.
     public static let rootID: NodeID = 1
@@ -75,6 +76,7 @@ public final class SquashImage: Sendable {
             blockSize: Int(sb.block_size), compressor: compressorName, bytesUsed: sb.bytes_used,
             inodeCount: sb.inode_count, modificationTime: sb.modification_time)
         readahead = (options.readaheadInitial, options.readaheadMaximum)
+        readaheadBudget = ReadaheadBudget(cacheBytes: options.cacheBytes)
         let pool = DecompressorPool(factory: makeDecompressor)
         fetcher = BlockFetcher(
             source: source, imageName: name, blockSize: Int(sb.block_size),
@@ -351,7 +353,9 @@ public final class SquashImage: Sendable {
 
     /// A reader for one open file that detects sequential access and reads ahead.
     public func openFile(_ id: NodeID) -> FileReader {
-        FileReader(image: self, id: id, initialWindow: readahead.initial, maxWindow: readahead.maximum)
+        FileReader(
+            image: self, id: id, initialWindow: readahead.initial, maxWindow: readahead.maximum,
+            budget: readaheadBudget)
     }
 
     /// The layout of regular file `id` as runs of stored data and sparse holes, in file order, so a
