@@ -31,7 +31,9 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customShort("o"), help: "Mount options, comma-separated (allow_other, nonempty, …).")
     var options: [String] = []
 
-    @Option(name: .long, help: "Memory for decompressed blocks (e.g. 256M).")
+    @Option(
+        name: .long,
+        help: "Memory for decompressed blocks (e.g. 256M); half of it bounds the readahead of the files read at once.")
     var memoryCache = "256M"
 
     @Option(
