@@ -95,7 +95,7 @@ struct FetchPlanTests {
         #expect(zip(sorted, sorted.dropFirst()).allSatisfy { $0.end <= $1.offset })
     }
 
-    @Test("a sequential reader that stops early leaves at most about as much fetched and unread")
+    @Test("a sequential reader that stops early leaves at most about twice as much fetched and unread")
     func earlyStopWastesLittle() throws {
         let (path, data, _) = try fixture.get()
         let source = CountingSource(try LocalFileSource(path: path))
@@ -103,7 +103,7 @@ struct FetchPlanTests {
         source.reset()
         let file = image.openFile(image.resolve("big.bin")!)
         // `head -c 8M`: 64 reads of 128 KiB. A window that doubled on every read would be at its
-        // 64 MiB cap by now and would have fetched the whole 40 MiB file.
+        // cap by now and would have fetched the whole 40 MiB file.
         let taken = 8 << 20
         for offset in stride(from: 0, to: taken, by: 131_072) {
             #expect(try file.read(offset: UInt64(offset), length: 131_072) == Array(data[offset..<offset + 131_072]))
@@ -112,7 +112,7 @@ struct FetchPlanTests {
         let statistics = image.statistics.snapshot
         let fetchedBlocks = statistics.prefetchedBlocks + statistics.cacheMisses
         #expect(fetchedBlocks >= taken / 131_072)
-        #expect(fetchedBlocks <= (2 * taken + (1 << 20)) / 131_072 + 2, "\(fetchedBlocks) blocks fetched")
+        #expect(fetchedBlocks <= (3 * taken + (1 << 20)) / 131_072 + 2, "\(fetchedBlocks) blocks fetched")
     }
 
     @Test("two files streamed at once through a small memory cache: every block is fetched once")
