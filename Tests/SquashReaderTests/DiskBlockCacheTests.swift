@@ -19,6 +19,20 @@ private func fileSize(_ path: String) -> Int {
     (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
 }
 
+/// How many of `path`'s pages are in the page cache.
+private func residentPages(_ path: String) -> Int {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return -1 }
+    defer { close(fd) }
+    let size = fileSize(path)
+    guard size > 0, let map = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else { return -1 }
+    defer { munmap(map, size) }
+    let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+    var vector = [UInt8](repeating: 0, count: (size + pageSize - 1) / pageSize)
+    guard mincore(map, size, &vector) == 0 else { return -1 }
+    return vector.filter { $0 & 1 != 0 }.count
+}
+
 private func rewrite(_ path: String, _ change: (inout [UInt8]) -> Void) throws {
     var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     change(&bytes)
@@ -124,6 +138,38 @@ struct DiskBlockCacheTests {
         #expect(cache.get(offset: offsets[0], length: sizes[0]) == block(offsets[0], length: sizes[0]))
         #expect(cache.get(offset: offsets[2], length: sizes[2]) == block(offsets[2], length: sizes[2]))
         #expect(cache.statistics.corruptDiscarded == 1)
+    }
+
+    @Test("a large pack is written past the page cache where the filesystem allows, else through it")
+    func largePackWritesDirectOrBuffered() throws {
+        let work = try TemporaryDirectory("disk-cache")
+        defer { work.remove() }
+        // 16 blocks of 128 KiB: a 2 MiB pack, over the size written with O_DIRECT.
+        let blocks = (0..<16).map { index in (UInt64(index) * 131_072, block(UInt64(index) * 131_072, length: 131_072))
+        }
+        var directories = [(work.path, true)]
+        if FileManager.default.fileExists(atPath: "/dev/shm") {
+            let directory = "/dev/shm/disk-cache-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            directories.append((directory, false))
+        } else {
+            print("NOTE: no /dev/shm; the page-cache fallback for filesystems without O_DIRECT is not exercised")
+        }
+        for (directory, diskBacked) in directories {
+            defer { if !diskBacked { try? FileManager.default.removeItem(atPath: directory) } }
+            let cache = try DiskBlockCache(directory: directory, capacityBytes: 64 << 20, namespace: "n")
+            cache.put(blocks: blocks.map { ($0.0, $0.1[...]) })
+            let path = cache.path(offset: 0, length: 131_072)
+            // The pack's exact size: the padding direct I/O needs is cut off.
+            #expect(fileSize(path) == 12 + 16 * rowSize + 16 * 131_072, "in \(directory)")
+            let filesystem = try Shell.run(["stat", "-f", "-c", "%T", directory]).stdout
+            if diskBacked && !filesystem.contains("tmpfs") {
+                #expect(residentPages(path) == 0, "a pack written with O_DIRECT left pages in the page cache")
+            }
+            for (offset, bytes) in blocks {
+                #expect(cache.get(offset: offset, length: 131_072) == bytes)
+            }
+        }
     }
 
     @Test func entryUnderAnotherBlocksNameIsRejected() throws {
