@@ -12,11 +12,20 @@ bench_tree() {
     tar cf - "$1" > /dev/null
 }
 
-# bench_binary: sets SQBACKUP_BIN to a release build as `make release` makes it (in .build-bench) unless it is already set.
+# The flags of `make release` (Makefile RELEASE): the Swift runtime linked statically, with lld.
+release_flags=(-c release --static-swift-stdlib -Xswiftc -use-ld=lld)
+
+# release_build [swift build flags…]: builds sqbackup as `make release` does (run from the
+# repository root) and prints the binary's path.
+release_build() {
+    swift build "${release_flags[@]}" "$@" --product sqbackup >&2
+    echo "$(swift build "${release_flags[@]}" "$@" --show-bin-path)/sqbackup"
+}
+
+# bench_binary: sets SQBACKUP_BIN to a release build (in .build-bench) unless it is already set.
 bench_binary() {
     if [ -z "${SQBACKUP_BIN:-}" ]; then
-        swift build -c release --static-swift-stdlib -Xswiftc -use-ld=lld --scratch-path .build-bench --product sqbackup >&2
-        SQBACKUP_BIN=.build-bench/release/sqbackup
+        SQBACKUP_BIN=$(release_build --scratch-path .build-bench)
     fi
 }
 

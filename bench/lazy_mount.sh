@@ -6,11 +6,9 @@
 # Needs root (FUSE), mksquashfs, squashfuse_ll and curl; nginx only with --server nginx.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
 sqbackup=${1:-}
-if [ -z "$sqbackup" ]; then
-    (cd "$here/.." && swift build -c release --static-swift-stdlib -Xswiftc -use-ld=lld --product sqbackup >&2)
-    sqbackup=$(cd "$here/.." && swift build -c release --static-swift-stdlib -Xswiftc -use-ld=lld --show-bin-path)/sqbackup
-fi
+[ -n "$sqbackup" ] || sqbackup=$(cd "$here/.." && release_build)
 runs=${2:-5}
 shift $(( $# > 2 ? 2 : $# ))
 exec python3 "$here/lazy_mount.py" --sqbackup "$sqbackup" --runs "$runs" "$@"

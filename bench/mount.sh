@@ -3,5 +3,6 @@
 # Usage: bench/mount.sh [path/to/sqbackup] [runs]   (root: needs FUSE and drop_caches)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-sqbackup=${1:-$(cd "$here/.." && swift build -c release --static-swift-stdlib -Xswiftc -use-ld=lld --show-bin-path)/sqbackup}
+. "$here/common.sh"
+sqbackup=${1:-$(cd "$here/.." && release_build)}
 exec python3 "$here/mount_bench.py" --sqbackup "$sqbackup" --runs "${2:-5}"

@@ -38,7 +38,7 @@ public struct Restorer: Sendable {
             filesUnchanged: run.unchanged.load(ordering: .relaxed), filesRemoved: run.removed.load(ordering: .relaxed),
             bytesWritten: UInt64(run.bytesWritten.load(ordering: .relaxed)),
             bytesFetched: image.statistics.snapshot.bytesFetched,
-            duration: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            duration: elapsed / .seconds(1),
             rejected: image.rejectedEntries.map { "\($0): unsafe name skipped" } + run.rejected)
         logger.debug(
             "restored",

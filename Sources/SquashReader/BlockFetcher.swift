@@ -231,7 +231,7 @@ final class BlockFetcher: Sendable {
         // decompression of a window spreads over the cores instead of trailing the last fetch.
         // (At most 16 at once, as many as a remote source sends in parallel anyway.)
         let work = runs
-        let failures = try ParallelWork.map(count: work.count, width: min(work.count, 16)) {
+        let failures = try ParallelWork.map(count: work.count, width: 16) {
             [self] index -> StorageError? in
             let run = work[index]
             statistics.requestsInFlight.add(1, ordering: .relaxed)
@@ -242,7 +242,7 @@ final class BlockFetcher: Sendable {
                     statistics.requestsInFlight.subtract(1, ordering: .relaxed)
                     let elapsed = ContinuousClock.now - started
                     statistics.recordLatency(
-                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                        seconds: elapsed / .seconds(1))
                 }
                 payload = try source.read(run.range)
             } catch let error as StorageError {

@@ -128,15 +128,15 @@ public final class DiskBlockCache: Sendable {
             return nil
         }
         let fileSize = Int(info.st_size)
-        // A pack is shared by the names of its blocks; each name accounts for its share.
-        let share = fileSize / max(1, Int(info.st_nlink))
         let payload = DiskCacheEntry.decode(
             fileSize: fileSize, offset: offset, length: length, namespaceKey: namespaceKey,
             readAt: { position, count in Self.read(fd, at: position, count: count) })
         guard let payload else {
             // Unlink by path: if another process has already replaced the entry with a good one,
-            // this costs one refetch, never wrong bytes.
+            // this costs one refetch, never wrong bytes. A pack is shared by the names of its
+            // blocks; each name accounts for its share.
             if unlink(path) == 0 {
+                let share = fileSize / max(1, Int(info.st_nlink))
                 accounting.withLock { $0.bytesStored = max(0, $0.bytesStored - share) }
             }
             corrupt.add(1, ordering: .relaxed)
@@ -171,20 +171,17 @@ public final class DiskBlockCache: Sendable {
         }
         guard !blocks.isEmpty else { return }
         let blocks = blocks.sorted { $0.offset < $1.offset }  // the table is searched by offset
-        let head = DiskCacheEntry.head(blocks: blocks, namespaceKey: namespaceKey)
-        // Written from where the bytes are: a copy of an 8 MiB run first would cost as much again.
-        let pieces = [head[...]] + blocks.map(\.bytes)
-        let size = pieces.reduce(0) { $0 + $1.count }
+        let (pieces, size) = pack(blocks)
         guard size <= capacityBytes, makeRoom(for: size) else {
             skippedWrites.add(blocks.count, ordering: .relaxed)
             return
         }
         let temporary = temporaryPath()
-        var written = writeFile(temporary, pieces)
+        var written = writeFile(temporary, pieces, size: size)
         if !written && errno == ENOENT {
             // Someone removed the directory (a user clearing the cache); make it again once.
             try? FileManager.default.createDirectory(atPath: namespaceDirectory, withIntermediateDirectories: true)
-            written = writeFile(temporary, pieces)
+            written = writeFile(temporary, pieces, size: size)
         }
         guard written else {
             skippedWrites.add(blocks.count, ordering: .relaxed)
@@ -225,12 +222,20 @@ public final class DiskBlockCache: Sendable {
         if rescan { evict(extraFreeBytes: 0) }
     }
 
+    /// A pack of `blocks` (in offset order) as the pieces of its file, written from where the
+    /// bytes are (a copy of an 8 MiB run first would cost as much again), and its size.
+    private func pack(_ blocks: [(offset: UInt64, bytes: ArraySlice<UInt8>)]) -> (
+        pieces: [ArraySlice<UInt8>], size: Int
+    ) {
+        let head = DiskCacheEntry.head(blocks: blocks, namespaceKey: namespaceKey)
+        return ([head[...]] + blocks.map(\.bytes), blocks.reduce(head.count) { $0 + $1.bytes.count })
+    }
+
     /// One block as a one-block pack renamed into place, for filesystems that refuse links.
     private func storeAlone(_ block: (offset: UInt64, bytes: ArraySlice<UInt8>)) {
-        let pieces = [DiskCacheEntry.head(blocks: [block], namespaceKey: namespaceKey)[...], block.bytes]
-        let size = pieces.reduce(0) { $0 + $1.count }
+        let (pieces, size) = pack([block])
         let temporary = temporaryPath()
-        guard writeFile(temporary, pieces) else {
+        guard writeFile(temporary, pieces, size: size) else {
             skippedWrites.add(1, ordering: .relaxed)
             return
         }
@@ -372,10 +377,9 @@ public final class DiskBlockCache: Sendable {
 
     // MARK: Files
 
-    /// Writes a new file of `pieces` in order; on failure returns false with `errno` from the
-    /// call that failed.
-    private func writeFile(_ path: String, _ pieces: [ArraySlice<UInt8>]) -> Bool {
-        let size = pieces.reduce(0) { $0 + $1.count }
+    /// Writes a new file of `pieces` in order, `size` bytes in all; on failure returns false with
+    /// `errno` from the call that failed.
+    private func writeFile(_ path: String, _ pieces: [ArraySlice<UInt8>], size: Int) -> Bool {
         if size >= Self.directWriteMinimum, let written = writeDirect(path, pieces, size: size) { return written }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return false }

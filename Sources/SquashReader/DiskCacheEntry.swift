@@ -34,7 +34,9 @@ struct DiskCacheEntry {
             append(block.offset, to: &file)
             append(UInt64(block.bytes.count), to: &file)
             append(UInt64(position), to: &file)
-            file += digest(namespaceKey: namespaceKey, offset: block.offset, payload: block.bytes)
+            let digest = digest(namespaceKey: namespaceKey, offset: block.offset, payload: block.bytes)
+            append(digest.high64, to: &file)
+            append(digest.low64, to: &file)
             position += block.bytes.count
         }
         return file
@@ -42,57 +44,59 @@ struct DiskCacheEntry {
 
     /// The bytes of the block at `offset` of `length` if the file of `fileSize` bytes, read
     /// through `readAt(position, count)`, is a valid pack holding exactly that block; else nil.
-    /// The table is in offset order and searched by halves: a pack of 2,048 4 KiB blocks costs a
-    /// dozen row reads, not its 80 KiB table.
+    /// The header and a small table (the usual 64 rows of 128 KiB blocks) come in one read, then
+    /// the payload in another. A large table is searched by halves a row at a time: a pack of
+    /// 2,048 4 KiB blocks costs a dozen row reads, not its 80 KiB table.
     static func decode(
         fileSize: Int, offset: UInt64, length: Int, namespaceKey: [UInt8], readAt: (Int, Int) -> [UInt8]?
     ) -> [UInt8]? {
-        guard fileSize >= headerSize, let header = readAt(0, headerSize), Array(header[0..<4]) == magic,
-            read(UInt32.self, header, at: 4) == version
+        guard fileSize >= headerSize, let prefix = readAt(0, min(fileSize, headerSize + smallTableBytes)),
+            prefix[0..<4].elementsEqual(magic), read(UInt32.self, prefix, at: 4) == version
         else { return nil }
-        let count = Int(read(UInt32.self, header, at: 8))
+        let count = Int(read(UInt32.self, prefix, at: 8))
         let tableEnd = headerSize + count * tableEntrySize
         guard count > 0, count <= maxBlocks, tableEnd <= fileSize else { return nil }
-        // Small tables (the usual 64 rows of 128 KiB blocks) in one read, large ones a row at a time.
-        let table = tableEnd - headerSize <= 8192 ? readAt(headerSize, tableEnd - headerSize) : nil
-        func row(_ index: Int) -> [UInt8]? {
-            if let table { return Array(table[index * tableEntrySize..<(index + 1) * tableEntrySize]) }
-            return readAt(headerSize + index * tableEntrySize, tableEntrySize)
+        // Row `index`: the bytes holding it and where in them it starts.
+        func row(_ index: Int) -> (bytes: [UInt8], at: Int)? {
+            let start = headerSize + index * tableEntrySize
+            if tableEnd <= prefix.count { return (prefix, start) }
+            return readAt(start, tableEntrySize).map { ($0, 0) }
         }
         var low = 0
         var high = count - 1
         while low <= high {
             let middle = (low + high) / 2
-            guard let entry = row(middle) else { return nil }
-            let found = read(UInt64.self, entry, at: 0)
+            guard let (entry, at) = row(middle) else { return nil }
+            let found = read(UInt64.self, entry, at: at)
             if found < offset {
                 low = middle + 1
             } else if found > offset {
                 high = middle - 1
             } else {
-                let position = read(UInt64.self, entry, at: 16)
-                guard read(UInt64.self, entry, at: 8) == UInt64(length), position >= UInt64(tableEnd),
+                let position = read(UInt64.self, entry, at: at + 16)
+                guard read(UInt64.self, entry, at: at + 8) == UInt64(length), position >= UInt64(tableEnd),
                     position <= UInt64(fileSize), UInt64(length) <= UInt64(fileSize) - position,
                     let payload = length == 0 ? [] : readAt(Int(position), length)
                 else { return nil }
-                let expected = digest(namespaceKey: namespaceKey, offset: offset, payload: payload[...])
-                return expected.elementsEqual(entry[24..<tableEntrySize]) ? payload : nil
+                let digest = digest(namespaceKey: namespaceKey, offset: offset, payload: payload[...])
+                let matches =
+                    read(UInt64.self, entry, at: at + 24) == digest.high64
+                    && read(UInt64.self, entry, at: at + 32) == digest.low64
+                return matches ? payload : nil
             }
         }
         return nil
     }
 
-    private static func digest(namespaceKey: [UInt8], offset: UInt64, payload: ArraySlice<UInt8>) -> [UInt8] {
+    /// A table up to this size is read with the header.
+    private static let smallTableBytes = 8192
+
+    private static func digest(namespaceKey: [UInt8], offset: UInt64, payload: ArraySlice<UInt8>) -> XXH128_hash_t {
         var identity = namespaceKey
         append(offset, to: &identity)
         append(UInt64(payload.count), to: &identity)
         let seed = identity.withUnsafeBytes { XXH3_64bits($0.baseAddress, $0.count) }
-        let hash = payload.withUnsafeBytes { XXH3_128bits_withSeed($0.baseAddress, $0.count, seed) }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(16)
-        append(hash.high64, to: &bytes)
-        append(hash.low64, to: &bytes)
-        return bytes
+        return payload.withUnsafeBytes { XXH3_128bits_withSeed($0.baseAddress, $0.count, seed) }
     }
 
     private static func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {

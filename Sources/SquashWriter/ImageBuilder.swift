@@ -38,7 +38,7 @@ public struct ImageBuilder: Sendable {
             let now = clock.now
             defer { phaseStart = now }
             let elapsed = now - phaseStart
-            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            return elapsed / .seconds(1)
         }
         var tree = try TreeWalker(options: options, report: warn).scan(root: directory)
         timings.scan = endPhase()

@@ -1,5 +1,3 @@
-import Dispatch
-
 /// A flat namespace of immutable-by-convention objects: an S3 bucket or a local directory.
 ///
 /// All calls block and may be made from many threads at once. Errors are `StorageError`s
@@ -105,8 +103,7 @@ extension ObjectStore {
 
     /// Concurrent fan-out over single-range gets, at most 16 at once.
     public func get(_ key: String, ranges: [ByteRange], ifMatch: String?) throws -> [[UInt8]] {
-        if ranges.count <= 1 { return try ranges.map { try get(key, range: $0, ifMatch: ifMatch) } }
-        return try ParallelWork.map(count: ranges.count, width: min(ranges.count, 16)) { index in
+        try ParallelWork.map(count: ranges.count, width: 16) { index in
             try get(key, range: ranges[index], ifMatch: ifMatch)
         }
     }

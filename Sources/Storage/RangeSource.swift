@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Random access to the bytes of one immutable object (a local image, an S3 object, a URL).
 ///
 /// This is the only seam between the image reader and where bytes live. Sources may be
@@ -37,10 +35,7 @@ extension RangeSource {
     /// Concurrent fan-out over `read(_:)` (at most 16 at once, on threads of their own: these
     /// block on I/O); sources with a native batch API override it.
     public func read(ranges: [ByteRange]) throws -> [[UInt8]] {
-        if ranges.count <= 1 { return try ranges.map { try read($0) } }
-        return try ParallelWork.map(count: ranges.count, width: min(ranges.count, 16)) { index in
-            try read(ranges[index])
-        }
+        try ParallelWork.map(count: ranges.count, width: 16) { index in try read(ranges[index]) }
     }
 
     /// Throws `outOfRange` unless `range` lies inside the object.

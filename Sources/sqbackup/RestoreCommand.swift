@@ -100,7 +100,7 @@ struct RestoreCommand: ParsableCommand {
                 }
             }
             let elapsed = ContinuousClock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed / .seconds(1)
             if json {
                 print(try BackupFormatting.json(LazyRestoreReport(root: root, hydrating: hydrate, duration: seconds)))
             } else {

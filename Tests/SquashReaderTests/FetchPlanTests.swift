@@ -27,9 +27,14 @@ private let fixture: Result<(image: String, data: [UInt8], second: [UInt8]), any
     return (image, data, second)
 }
 
-private func waitForPrefetch(_ image: SquashImage, blocks: Int) {
-    let deadline = Date().addingTimeInterval(10)
-    while image.statistics.snapshot.cacheMisses < blocks && Date() < deadline { usleep(10_000) }
+/// The fixture image over a counting source that has forgotten what opening read, big.bin
+/// opened in it, and big.bin's bytes.
+private func openBigFile() throws -> (source: CountingSource, image: SquashImage, file: FileReader, data: [UInt8]) {
+    let (path, data, _) = try fixture.get()
+    let source = CountingSource(try LocalFileSource(path: path))
+    let image = try SquashImage.open(source)
+    source.reset()
+    return (source, image, image.openFile(image.resolve("big.bin")!), data)
 }
 
 @Suite("Fetch planning: few, large range requests")
@@ -56,11 +61,7 @@ struct FetchPlanTests {
 
     @Test("a random 4 KiB read fetches at most two blocks and prefetches nothing")
     func randomReadIsSmall() throws {
-        let (path, data, _) = try fixture.get()
-        let source = CountingSource(try LocalFileSource(path: path))
-        let image = try SquashImage.open(source)
-        source.reset()
-        let file = image.openFile(image.resolve("big.bin")!)
+        let (source, image, file, data) = try openBigFile()
         let offset = 20_000_000
         let bytes = try file.read(offset: UInt64(offset), length: 4096)
         #expect(bytes == Array(data[offset..<offset + 4096]))
@@ -72,11 +73,7 @@ struct FetchPlanTests {
 
     @Test("a sequential reader gets growing, merged range requests and every byte right")
     func sequentialReadahead() throws {
-        let (path, data, _) = try fixture.get()
-        let source = CountingSource(try LocalFileSource(path: path))
-        let image = try SquashImage.open(source)
-        source.reset()
-        let file = image.openFile(image.resolve("big.bin")!)
+        let (source, image, file, data) = try openBigFile()
         var offset = 0
         var wrong = 0
         while offset < data.count {
@@ -97,11 +94,7 @@ struct FetchPlanTests {
 
     @Test("a sequential reader that stops early leaves at most about twice as much fetched and unread")
     func earlyStopWastesLittle() throws {
-        let (path, data, _) = try fixture.get()
-        let source = CountingSource(try LocalFileSource(path: path))
-        let image = try SquashImage.open(source)
-        source.reset()
-        let file = image.openFile(image.resolve("big.bin")!)
+        let (source, image, file, data) = try openBigFile()
         // `head -c 8M`: 64 reads of 128 KiB. A window that doubled on every read would be at its
         // cap by now and would have fetched the whole 40 MiB file.
         let taken = 8 << 20

@@ -12,7 +12,7 @@ public final class CountingSource: RangeSource {
 
     public init(_ base: any RangeSource, latency: Duration = .zero) {
         self.base = base
-        latencySeconds = Double(latency.components.seconds) + Double(latency.components.attoseconds) * 1e-18
+        latencySeconds = latency / .seconds(1)
     }
 
     public var size: UInt64 { base.size }
