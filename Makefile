@@ -25,7 +25,7 @@ demo: release
 
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	./scripts/run-tests.sh
 
 lint:
 	$(SWIFT) format lint -r Package.swift Sources Tests

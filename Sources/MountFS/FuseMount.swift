@@ -18,7 +18,7 @@ public final class FuseMount: Sendable {
     private let filesystem: SquashFilesystem
     private let options: MountOptions
     private let session: Mutex<SessionHandle?>
-    private let logger: Logger
+    fileprivate let logger: Logger
 
     /// Checks the mountpoint, creates the FUSE session and mounts it; requests are served by `serve()`.
     public init(filesystem: SquashFilesystem, mountpoint: String, options: MountOptions = MountOptions()) throws {
@@ -82,44 +82,108 @@ public final class FuseMount: Sendable {
         value.replacingCommas()
     }
 
-    /// Serves requests until the filesystem is unmounted (by `sqbackup unmount`, umount or a
-    /// SIGINT/SIGTERM/SIGHUP, which unmount it), then releases the session. Returns the loop's status.
+    /// Serves requests until the filesystem is unmounted (by `sqbackup unmount`, umount or, with
+    /// `unmountOnSignals`, a SIGINT/SIGTERM/SIGHUP), then releases the session. Returns the loop's status.
+    ///
+    /// Signal handling is opt-in because dispositions belong to the whole process: a daemon wants
+    /// it, a program serving a mount on the side (or a test process) must keep its own, and its
+    /// children would inherit the ignored signals.
     @discardableResult
-    public func serve(onReady: () -> Void = {}) -> Int32 {
+    public func serve(unmountOnSignals: Bool = false, onReady: () -> Void = {}) -> Int32 {
         guard let current = session.withLock({ $0?.pointer }) else { return -1 }
-        let signalQueue = DispatchQueue(label: "sqbackup.mount.signals")
-        var sources = [any DispatchSourceSignal]()
-        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: signalQueue)
-            source.setEventHandler { [self] in
-                logger.info("signal \(signalNumber): unmounting \(mountpoint)")
-                unmount()
-            }
-            source.resume()
-            sources.append(source)
-        }
-        signal(SIGPIPE, SIG_IGN)
+        let signals = unmountOnSignals ? SignalUnmount(self) : nil
+        defer { signals?.restore() }
         onReady()
         let config = fuse_loop_cfg_create()
         fuse_loop_cfg_set_max_threads(config, UInt32(options.maxThreads))
         fuse_loop_cfg_set_clone_fd(config, 0)
         let status = fuse_session_loop_mt(current, config)
         fuse_loop_cfg_destroy(config)
-        for source in sources { source.cancel() }
-        unmount()
         session.withLock { session in
-            if let session { fuse_session_destroy(session.pointer) }
+            // No worker reads the fd any more; this unmounts only if the loop ended some other way.
+            if let session {
+                fuse_session_unmount(session.pointer)
+                fuse_session_destroy(session.pointer)
+            }
             session = nil
         }
         return status
     }
 
-    /// Detaches the mount; the loop ends once the kernel closes the connection.
+    /// Detaches the mount; the loop ends once the kernel closes the connection (at once, or when
+    /// the last file open on the mount is closed).
+    ///
+    /// Not `fuse_session_unmount` while the loop runs: that closes the session's fd under the
+    /// worker threads, their next read fails with EBADF, libfuse perrors it and cancels the
+    /// workers, and one cancelled inside perror leaves stderr's stdio lock held: every later write
+    /// to stderr in the process then blocks for ever. Detaching leaves the fd alone; the workers'
+    /// reads end with ENODEV, which libfuse takes quietly as the end of the session.
     public func unmount() {
         session.withLock { session in
-            if let session { fuse_session_unmount(session.pointer) }
+            // Under the lock, so that a mount made later on the same path is never the one detached.
+            guard session != nil else { return }
+            Self.detach(mountpoint, logger: logger)
         }
+    }
+
+    private static func detach(_ mountpoint: String, logger: Logger) {
+        if geteuid() == 0 {
+            // EINVAL: no longer mounted, and the loop has ended or is ending.
+            if umount2(mountpoint, Int32(MNT_DETACH)) != 0 && errno != EINVAL {
+                logger.warning("unmount \(mountpoint): \(String(cString: strerror(errno)))")
+            }
+            return
+        }
+        // A user's mount is unmounted by the setuid helper, as libfuse itself does.
+        let helper = Process()
+        helper.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        helper.arguments = ["fusermount3", "-u", "-q", "-z", "--", mountpoint]
+        helper.standardInput = FileHandle.nullDevice
+        helper.standardOutput = FileHandle.nullDevice
+        helper.standardError = FileHandle.nullDevice
+        do {
+            try helper.run()
+            helper.waitUntilExit()
+        } catch {
+            logger.warning("unmount \(mountpoint): cannot run fusermount3: \(error)")
+        }
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP unmount while a daemon serves; SIGPIPE is ignored (a closed status
+/// client must not kill it). `restore()` puts back what the process had before.
+private final class SignalUnmount {
+    private static let numbers = [SIGINT, SIGTERM, SIGHUP, SIGPIPE]
+    private var previous: [sigaction] = []
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(_ mount: FuseMount) {
+        let queue = DispatchQueue(label: "sqbackup.mount.signals")
+        for number in Self.numbers {
+            var ignore = sigaction()
+            ignore.__sigaction_handler.sa_handler = SIG_IGN
+            var old = sigaction()
+            sigaction(number, &ignore, &old)
+            previous.append(old)
+            guard number != SIGPIPE else { continue }
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { [mount] in
+                mount.logger.info("signal \(number): unmounting \(mount.mountpoint)")
+                mount.unmount()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func restore() {
+        for source in sources { source.cancel() }
+        sources = []
+        for (number, old) in zip(Self.numbers, previous) {
+            var action = old
+            sigaction(number, &action, nil)
+        }
+        previous = []
     }
 }
 

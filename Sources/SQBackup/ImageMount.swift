@@ -62,13 +62,14 @@ public struct ImageMount: Sendable {
         }
     }
 
-    /// Serves the mount until it is unmounted, answering `sqbackup status` meanwhile.
-    public func serve(onReady: () -> Void) {
+    /// Serves the mount until it is unmounted, answering `sqbackup status` meanwhile;
+    /// `unmountOnSignals` as in `FuseMount.serve`.
+    public func serve(unmountOnSignals: Bool = false, onReady: () -> Void) {
         let status = StatusServer(
             mountpoint: mount.mountpoint, source: sourceName, statistics: image.statistics, logger: logger)
         let stopping = StopFlag()
         let hydrated = DispatchSemaphore(value: 0)
-        mount.serve {
+        mount.serve(unmountOnSignals: unmountOnSignals) {
             onReady()
             guard prefetchAll else { return }
             let image = self.image

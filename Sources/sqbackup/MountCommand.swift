@@ -112,7 +112,7 @@ struct MountCommand: ParsableCommand {
             if let readiness { readiness.fail(message) } else { CommandSupport.printError(message) }
             throw ExitCode(1)
         }
-        mounted.serve {
+        mounted.serve(unmountOnSignals: true) {
             if let readiness {
                 DaemonLauncher.detachStandardStreams(logFile: logFile)
                 readiness.ready()

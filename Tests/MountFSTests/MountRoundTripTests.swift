@@ -2,6 +2,7 @@ import CShims
 import Foundation
 import SquashReader
 import Storage
+import Synchronization
 import TestSupport
 import Testing
 
@@ -16,6 +17,11 @@ private let sharedTree: Result<String, any Error> = Result {
     try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     try TestTree.populate(at: root)
     return root
+}
+
+/// C's `stderr` stream, found by name (nil: RTLD_DEFAULT): Swift 6 refuses to read the mutable global.
+private func standardErrorStream() -> UnsafeMutablePointer<FILE>? {
+    dlsym(nil, "stderr")?.load(as: UnsafeMutablePointer<FILE>?.self)
 }
 
 @Suite("FUSE mounts through the kernel", .serialized)
@@ -41,6 +47,45 @@ struct MountRoundTripTests {
         #expect(
             missing.isEmpty && extra.isEmpty, "unsquashfs only: \(missing.prefix(10)) mount only: \(extra.prefix(10))")
         #expect(listing.count == ours.count)
+    }
+
+    /// An unmount used to close the session's fd under libfuse's workers: a worker reading it
+    /// next got EBADF (the loop then ended with -EBADF), perror'd it and could be cancelled inside
+    /// perror, leaving stderr's lock held, so that the next write to stderr hung the process.
+    @Test("unmounting while files are being read ends the loop cleanly and leaves stderr usable")
+    func unmountUnderLoad() throws {
+        let tree = try sharedTree.get()
+        let work = try TemporaryDirectory("mount-busy")
+        defer { work.remove() }
+        let imagePath = work.child("image.sqsh")
+        try SquashfsTools.mksquashfs(tree, to: imagePath, compressor: "lz4", blockSize: 4096)
+        for round in 0..<12 {
+            let mounted = try MountedImage(imagePath: imagePath, mountpoint: work.child("mnt"))
+            let stop = Atomic<Bool>(false)
+            let readers = DispatchGroup()
+            for reader in 0..<3 {
+                DispatchQueue.global().async(group: readers) {
+                    var buffer = [UInt8](repeating: 0, count: 65_536)
+                    var index = reader
+                    while !stop.load(ordering: .relaxed) {
+                        let fd = open(mounted.path(String(format: "text/file-%03d.txt", index % 60)), O_RDONLY)
+                        if fd < 0 { break }  // detached: the path is the empty directory again
+                        while read(fd, &buffer, buffer.count) > 0 {}
+                        close(fd)
+                        index += 3
+                    }
+                }
+            }
+            usleep(20_000)
+            let status = mounted.unmount()
+            stop.store(true, ordering: .relaxed)
+            #expect(readers.wait(timeout: .now() + 20) == .success, "round \(round): readers stuck")
+            #expect(status == 0, "round \(round): the loop ended with \(status.map(String.init) ?? "no status")")
+            let stream = try #require(standardErrorStream())
+            let lockFree = ftrylockfile(stream) == 0
+            if lockFree { funlockfile(stream) }
+            #expect(lockFree, "round \(round): stderr's lock is held")
+        }
     }
 
     @Test("writes fail with EROFS and every entry keeps its inode number")

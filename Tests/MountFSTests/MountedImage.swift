@@ -2,6 +2,7 @@ import Foundation
 import MountFS
 import SquashReader
 import Storage
+import Synchronization
 import TestSupport
 
 #if canImport(Glibc)
@@ -14,6 +15,7 @@ final class MountedImage: @unchecked Sendable {
     let image: SquashImage
     private let mount: FuseMount
     private let finished = DispatchSemaphore(value: 0)
+    private let loopStatus = LoopStatus()
 
     init(imagePath: String, mountpoint: String, options: ReaderOptions = ReaderOptions()) throws {
         if let reason = FuseCapability.missingReason {
@@ -25,20 +27,29 @@ final class MountedImage: @unchecked Sendable {
         mount = try FuseMount(filesystem: SquashFilesystem(image: image), mountpoint: mountpoint)
         let mount = self.mount
         let finished = self.finished
+        let loopStatus = self.loopStatus
         let thread = Thread {
-            mount.serve()
+            let status = mount.serve()
+            loopStatus.value.withLock { $0 = status }
             finished.signal()
         }
         thread.start()
     }
 
-    /// Unmounts and waits for the serving loop to end.
-    func unmount() {
+    /// Unmounts and waits for the serving loop to end; returns its status (nil: still running).
+    @discardableResult
+    func unmount() -> Int32? {
         mount.unmount()
         _ = finished.wait(timeout: .now() + 20)
+        return loopStatus.value.withLock { $0 }
     }
 
     func path(_ relative: String) -> String { mountpoint + "/" + relative }
+}
+
+/// What `FuseMount.serve` returned, once it has.
+private final class LoopStatus: Sendable {
+    let value = Mutex<Int32?>(nil)
 }
 
 /// This machine cannot mount FUSE filesystems.

@@ -39,7 +39,7 @@ struct InterruptedRestoreTests {
         let finished = Process()
         finished.executableURL = URL(fileURLWithPath: "/bin/true")
         try finished.run()
-        finished.waitUntilExit()
+        try #require(finished.waitForExit(timeout: 60))
         let abandoned = parent + "/.t.sqbackup-restore-\(finished.processIdentifier)-1f2e"
         let live = parent + "/.t.sqbackup-restore-\(getpid())-3c4d"
         let unrelated = parent + "/.t.sqbackup-restore-notapid"

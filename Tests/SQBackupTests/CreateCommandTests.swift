@@ -163,7 +163,7 @@ struct CreateCommandTests {
         }
         #expect(uploading, "the create never started a multipart upload")
         kill(process.processIdentifier, signalNumber)
-        process.waitUntilExit()
+        try #require(process.waitForExit(timeout: 120), "the create did not exit within 120 s of the signal")
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus != 0)
         let name = signalNumber == SIGTERM ? "SIGTERM" : "SIGINT"

@@ -94,7 +94,7 @@ struct FetchPlanTests {
 
     @Test("a sequential reader that stops early leaves at most about twice as much fetched and unread")
     func earlyStopWastesLittle() throws {
-        let (source, image, file, data) = try openBigFile()
+        let (_, image, file, data) = try openBigFile()
         // `head -c 8M`: 64 reads of 128 KiB. A window that doubled on every read would be at its
         // cap by now and would have fetched the whole 40 MiB file.
         let taken = 8 << 20

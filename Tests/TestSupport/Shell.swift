@@ -45,16 +45,9 @@ public enum Shell {
             process.standardInput = FileHandle.nullDevice
         }
         try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning {
-            if Date() > deadline {
-                process.terminate()
-                process.waitUntilExit()
-                throw ShellError.timedOut(arguments.joined(separator: " "))
-            }
-            usleep(5_000)
+        guard process.waitForExit(timeout: timeout) else {
+            throw ShellError.timedOut(arguments.joined(separator: " "))
         }
-        process.waitUntilExit()
         try outHandle.close()
         try errHandle.close()
         return Output(
@@ -76,6 +69,22 @@ public enum Shell {
     /// Whether a program is on PATH.
     public static func has(_ program: String) -> Bool {
         (try? run(["sh", "-c", "command -v \(program)"]).succeeded) ?? false
+    }
+}
+
+extension Process {
+    /// Waits up to `timeout` seconds; a child still running then is killed (SIGKILL: one started
+    /// while signals were ignored would ignore SIGTERM too) and reaped, and this returns false.
+    public func waitForExit(timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while isRunning && Date() < deadline { usleep(5_000) }
+        guard isRunning else {
+            waitUntilExit()
+            return true
+        }
+        kill(processIdentifier, SIGKILL)
+        waitUntilExit()
+        return false
     }
 }
 

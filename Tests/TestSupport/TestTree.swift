@@ -159,6 +159,25 @@ public enum TestTree {
         for (index, directory) in directories.reversed().enumerated() {
             try setTime(directory, 1_600_000_000 + index)
         }
+        try freezeAccessTimes(root)
+    }
+
+    /// mksquashfs finds hard links by comparing whole `struct stat`s, atime included, so a tree
+    /// that one test reads while another scans it can come out with its links split: the first read
+    /// of a fresh file moves its atime (relatime does, while atime ≤ mtime or ctime). An atime past
+    /// every mtime and ctime here stops relatime from moving it again.
+    private static func freezeAccessTimes(_ root: String) throws {
+        let enumerator = FileManager.default.enumerator(atPath: root)
+        while let relative = enumerator?.nextObject() as? String {
+            let path = (root as NSString).appendingPathComponent(relative)
+            var info = stat()
+            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else { continue }
+            // tv_nsec (1 << 30) - 2 is UTIME_OMIT (a macro Swift does not import): mtime stays.
+            var times = [timespec(tv_sec: 4_200_000_000, tv_nsec: 0), timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2)]
+            guard utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) == 0 else {
+                throw TestTreeError.system("utimensat \(path)", errno)
+            }
+        }
     }
 
     /// Sets the modification (and access) time of `path` without following symlinks.
