@@ -26,7 +26,7 @@ echo "== a new sandbox from the template, usable at once"
 "$sqbackup" restore "$id" --target "$work/sandbox" --lazy --hydrate
 cat "$work/sandbox/package.json"
 printf 'console.log("hi")\n' > "$work/sandbox/main.js"        # writes land in the upper layer
-"$sqbackup" status "$work/sandbox" | head -2
+"$sqbackup" status "$work/sandbox" | sed -n 1,2p  # not head: status would die of SIGPIPE
 
 echo "== done with the sandbox"
 "$sqbackup" unmount "$work/sandbox"

@@ -94,11 +94,10 @@ public final class FuseMount: Sendable {
         let signals = unmountOnSignals ? SignalUnmount(self) : nil
         defer { signals?.restore() }
         onReady()
-        let config = fuse_loop_cfg_create()
-        fuse_loop_cfg_set_max_threads(config, UInt32(options.maxThreads))
-        fuse_loop_cfg_set_clone_fd(config, 0)
-        let status = fuse_session_loop_mt(current, config)
-        fuse_loop_cfg_destroy(config)
+        let workers = RequestWorkers(
+            session: SessionHandle(pointer: current), maxWorkers: options.maxThreads, logger: logger
+        ) { [self] in unmount() }
+        let status = workers.run()
         session.withLock { session in
             // No worker reads the fd any more; this unmounts only if the loop ended some other way.
             if let session {
@@ -114,10 +113,8 @@ public final class FuseMount: Sendable {
     /// the last file open on the mount is closed).
     ///
     /// Not `fuse_session_unmount` while the loop runs: that closes the session's fd under the
-    /// worker threads, their next read fails with EBADF, libfuse perrors it and cancels the
-    /// workers, and one cancelled inside perror leaves stderr's stdio lock held: every later write
-    /// to stderr in the process then blocks for ever. Detaching leaves the fd alone; the workers'
-    /// reads end with ENODEV, which libfuse takes quietly as the end of the session.
+    /// workers, whose next read fails with EBADF and whose replies are lost. Detaching leaves
+    /// the fd alone; the workers' reads end with ENODEV, the quiet end of a session.
     public func unmount() {
         session.withLock { session in
             // Under the lock, so that a mount made later on the same path is never the one detached.
@@ -185,11 +182,6 @@ private final class SignalUnmount {
         }
         previous = []
     }
-}
-
-/// A libfuse session pointer; libfuse serialises what we call on it from other threads.
-private struct SessionHandle: @unchecked Sendable {
-    let pointer: OpaquePointer
 }
 
 extension String {

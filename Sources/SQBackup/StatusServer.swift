@@ -51,7 +51,9 @@ final class StatusServer: Sendable {
                     pid: getpid(), mountpoint: mountpoint, source: source, startedAt: startedAt,
                     statistics: statistics)
                 if let data = try? encoder.encode(status) {
-                    data.withUnsafeBytes { _ = write(client, $0.baseAddress, $0.count) }
+                    // MSG_NOSIGNAL: a client gone before the answer must not SIGPIPE the daemon,
+                    // whose SIGPIPE is ignored only while the mount is served.
+                    data.withUnsafeBytes { _ = send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 }
                 close(client)
             }
