@@ -12,7 +12,7 @@ import Synchronization
 /// libfuse's log lines, kept so that a failed mount can say why.
 private let fuseMessages = Mutex<[String]>([])
 
-/// One kernel mount of a `SquashFilesystem`: session, mount, multithreaded loop, unmount.
+/// One kernel mount of a `SquashFilesystem`: session, mount, request workers, unmount.
 public final class FuseMount: Sendable {
     public let mountpoint: String
     private let filesystem: SquashFilesystem
