@@ -25,7 +25,7 @@ demo: release
 
 test: test-deps
 	$(SWIFT) build --build-tests
-	./scripts/run-tests.sh
+	SWIFT=$(SWIFT) ./scripts/run-tests.sh
 
 lint:
 	$(SWIFT) format lint -r Package.swift Sources Tests

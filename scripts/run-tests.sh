@@ -14,12 +14,15 @@ command -v stdbuf >/dev/null && runner=(stdbuf -oL -eL)
 # Helpers and mount daemons leave the process group and are reparented, so they are found
 # by this mark in the environment they inherit.
 export SQB_TEST_RUN="tests-$$-$RANDOM"
-"${runner[@]}" swift test "$@" &
+"${runner[@]}" "${SWIFT:-swift}" test "$@" &
 tests=$!
 
 ours() {
   grep -lzx "SQB_TEST_RUN=$SQB_TEST_RUN" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 | grep -vx "$$"
 }
+
+# A background job of a script ignores SIGINT, so Ctrl-C (or CI stopping this) must be passed on.
+trap 'kill -TERM $(ours) 2>/dev/null; exit 130' INT TERM
 
 diagnose() {
   echo "=== tests still running after ${limit}s: what they wait on ==="
@@ -55,9 +58,10 @@ while kill -0 "$tests" 2>/dev/null; do
   if [ "$waited" -ge "$limit" ]; then
     diagnose
     kill -KILL $(ours) 2>/dev/null
-    # The killed daemons' mounts are dead now; detach them.
-    grep -oE ' /tmp/[^ ]+ fuse[^ ]*' /proc/self/mounts | awk '{print $1}' | while read -r mountpoint; do
-      umount -l "$mountpoint" 2>/dev/null
+    # The killed daemons' mounts are dead now ("not connected"); detach those, and only those.
+    awk '$3 ~ /^fuse/ { print $2 }' /proc/self/mounts | while read -r mountpoint; do
+      mountpoint=$(printf '%b' "$mountpoint")
+      if timeout 5 stat "$mountpoint" 2>&1 | grep -q 'not connected'; then umount -l "$mountpoint" 2>/dev/null; fi
     done
     wait "$tests" 2>/dev/null
     echo "error: the tests did not finish within ${limit}s (SQB_TEST_TIMEOUT); see above" >&2

@@ -17,7 +17,10 @@ public final class FuseMount: Sendable {
     public let mountpoint: String
     private let filesystem: SquashFilesystem
     private let options: MountOptions
-    private let session: Mutex<SessionHandle?>
+    private let session: Mutex<SessionState>
+    /// `major:minor` of the mount this session made (nil if mountinfo did not show it), so that
+    /// only that mount is ever detached, not one made later on the same path.
+    private let device: String?
     fileprivate let logger: Logger
 
     /// Checks the mountpoint, creates the FUSE session and mounts it; requests are served by `serve()`.
@@ -64,8 +67,9 @@ public final class FuseMount: Sendable {
             fuse_session_destroy(created)
             throw MountError.mountFailed(Self.lastMessages() ?? "the kernel refused to mount \(mountpoint)")
         }
-        session = Mutex(SessionHandle(pointer: created))
-        if !KernelReadahead.raise(mountpoint: mountpoint, kilobytes: options.kernelReadaheadKB) {
+        session = Mutex(SessionState(handle: SessionHandle(pointer: created)))
+        device = MountpointCheck.device(mountedAt: mountpoint)
+        if !KernelReadahead.raise(device: device, kilobytes: options.kernelReadaheadKB) {
             logger.debug("kernel readahead for \(mountpoint) left at its default")
         }
     }
@@ -90,7 +94,7 @@ public final class FuseMount: Sendable {
     /// children would inherit the ignored signals.
     @discardableResult
     public func serve(unmountOnSignals: Bool = false, onReady: () -> Void = {}) -> Int32 {
-        guard let current = session.withLock({ $0?.pointer }) else { return -1 }
+        guard let current = session.withLock({ $0.handle?.pointer }) else { return -1 }
         let signals = unmountOnSignals ? SignalUnmount(self) : nil
         defer { signals?.restore() }
         onReady()
@@ -98,13 +102,16 @@ public final class FuseMount: Sendable {
             session: SessionHandle(pointer: current), maxWorkers: options.maxThreads, logger: logger
         ) { [self] in unmount() }
         let status = workers.run()
-        session.withLock { session in
-            // No worker reads the fd any more; this unmounts only if the loop ended some other way.
-            if let session {
-                fuse_session_unmount(session.pointer)
-                fuse_session_destroy(session.pointer)
+        session.withLock { state in
+            guard let handle = state.handle else { return }
+            // No worker reads the fd any more. Usually the kernel has closed the connection and
+            // libfuse only releases the fd; if the workers ended on errors with the mount still
+            // up, it unmounts, which must then hit our mount and not a later one on that path.
+            if Self.connectionClosed(handle) || (!state.detached && isStillMounted) {
+                fuse_session_unmount(handle.pointer)
             }
-            session = nil
+            fuse_session_destroy(handle.pointer)
+            state.handle = nil
         }
         return status
     }
@@ -116,11 +123,25 @@ public final class FuseMount: Sendable {
     /// workers, whose next read fails with EBADF and whose replies are lost. Detaching leaves
     /// the fd alone; the workers' reads end with ENODEV, the quiet end of a session.
     public func unmount() {
-        session.withLock { session in
-            // Under the lock, so that a mount made later on the same path is never the one detached.
-            guard session != nil else { return }
+        session.withLock { state in
+            // Under the lock, and only while our mount is the one at the path: once detached it
+            // may linger (files still open) while something else is mounted there.
+            guard state.handle != nil, !state.detached, isStillMounted else { return }
+            state.detached = true
             Self.detach(mountpoint, logger: logger)
         }
+    }
+
+    /// Whether the mount at `mountpoint` is still the one this session made.
+    private var isStillMounted: Bool {
+        guard let device else { return true }
+        return MountpointCheck.device(mountedAt: mountpoint) == device
+    }
+
+    /// POLLERR on the session's fd: the kernel has ended the connection.
+    private static func connectionClosed(_ handle: SessionHandle) -> Bool {
+        var entry = pollfd(fd: fuse_session_fd(handle.pointer), events: 0, revents: 0)
+        return poll(&entry, 1, 0) == 1 && entry.revents & Int16(POLLERR) != 0
     }
 
     private static func detach(_ mountpoint: String, logger: Logger) {
@@ -134,17 +155,26 @@ public final class FuseMount: Sendable {
         // A user's mount is unmounted by the setuid helper, as libfuse itself does.
         let helper = Process()
         helper.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        helper.arguments = ["fusermount3", "-u", "-q", "-z", "--", mountpoint]
+        helper.arguments = ["fusermount3", "-u", "-z", "--", mountpoint]
         helper.standardInput = FileHandle.nullDevice
         helper.standardOutput = FileHandle.nullDevice
         helper.standardError = FileHandle.nullDevice
         do {
             try helper.run()
             helper.waitUntilExit()
+            if helper.terminationStatus != 0 {
+                logger.warning("unmount \(mountpoint): fusermount3 -u -z exited \(helper.terminationStatus)")
+            }
         } catch {
             logger.warning("unmount \(mountpoint): cannot run fusermount3: \(error)")
         }
     }
+}
+
+/// The session, and whether this process has detached its mount.
+private struct SessionState {
+    var handle: SessionHandle?
+    var detached = false
 }
 
 /// SIGINT, SIGTERM and SIGHUP unmount while a daemon serves; SIGPIPE is ignored (a closed status

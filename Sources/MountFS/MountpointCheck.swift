@@ -39,6 +39,25 @@ enum MountpointCheck {
         return false
     }
 
+    /// The device (`major:minor`) of what is mounted at `mountpoint` now, the topmost mount if
+    /// several are stacked there; nil if nothing is. Reads /proc/self/mountinfo and resolves only
+    /// the parent: a stat of the mountpoint itself would be a FUSE request, maybe to this very
+    /// process before its workers run (a deadlock in uninterruptible sleep). Foundation's URL
+    /// helpers stat the path, hence plain string work and realpath of the parent.
+    static func device(mountedAt mountpoint: String) -> String? {
+        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
+        let slash = mountpoint.lastIndex(of: "/") ?? mountpoint.startIndex
+        let parent = mountpoint[..<slash].isEmpty ? "/" : String(mountpoint[..<slash])
+        guard let real = realpath(parent, nil) else { return nil }
+        defer { free(real) }
+        let base = String(cString: real)
+        let resolved = (base == "/" ? "" : base) + "/" + mountpoint[mountpoint.index(after: slash)...]
+        return table.split(separator: "\n").last { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 4 && unescape(String(fields[4])) == resolved
+        }.map { String($0.split(separator: " ")[2]) }
+    }
+
     /// mountinfo escapes space, tab, newline and backslash as octal.
     static func unescape(_ field: String) -> String {
         var bytes = [UInt8]()

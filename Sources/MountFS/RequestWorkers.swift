@@ -35,8 +35,8 @@ struct RequestWorkers: Sendable {
         let running = DispatchGroup()
     }
 
-    /// `onError` runs once if a read fails in a way that does not end the connection, so that
-    /// the caller can detach the mount (the other workers then see it end).
+    /// `onError` runs once if a read fails in a way that does not end the connection; it should
+    /// detach the mount, so that the kernel ends the connection and every worker sees it end.
     init(session: SessionHandle, maxWorkers: Int, logger: Logger, onError: @escaping @Sendable () -> Void) {
         self.session = session
         self.maxWorkers = max(1, maxWorkers)
@@ -44,31 +44,55 @@ struct RequestWorkers: Sendable {
         self.onError = onError
     }
 
-    /// Serves until the connection ends; returns 0, or the negative errno of a failed read.
+    /// Serves until the connection ends; returns 0, or the negative errno of a failed read or
+    /// of a first worker that could not start.
     func run() -> Int32 {
         state.counts.withLock {
             $0.workers = 1
             $0.idle = 1
         }
-        start()
+        let started = start()
+        guard started == 0 else {
+            logger.error("cannot start a FUSE worker thread: \(String(cString: strerror(started)))")
+            return -started
+        }
         state.running.wait()
         return state.counts.withLock { $0.status }
     }
 
-    private func start() {
+    /// Starts one worker, already counted; returns pthread_create's error (the count is undone).
+    private func start() -> Int32 {
         state.running.enter()
-        let thread = Thread { [self] in
-            work()
+        let context = Unmanaged.passRetained(WorkerContext(self))
+        var thread = pthread_t()
+        let created = pthread_create(
+            &thread, nil,
+            { raw in
+                let workers = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue().workers
+                workers.work()
+                workers.state.running.leave()
+                return nil
+            }, context.toOpaque())
+        guard created == 0 else {
+            // Foundation's Thread would ignore this (EAGAIN under a pids limit) and the group
+            // would never drain.
+            context.release()
+            state.counts.withLock { counts in
+                counts.workers -= 1
+                counts.idle -= 1
+            }
             state.running.leave()
+            return created
         }
-        thread.name = "sqbackup.fuse"
-        thread.start()
+        pthread_detach(thread)
+        return 0
     }
 
     private func work() {
-        // As in libfuse: signals go to the threads that wait for them, never to a worker.
+        // As libfuse does: the signals a daemon waits for never land on a worker.
         var blocked = sigset_t()
-        sigfillset(&blocked)
+        sigemptyset(&blocked)
+        for number in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&blocked, number) }
         pthread_sigmask(SIG_BLOCK, &blocked, nil)
         var buffer = fuse_buf()
         defer { free(buffer.mem) }
@@ -81,16 +105,20 @@ struct RequestWorkers: Sendable {
                 if received < 0 { failed(received) }
                 break
             }
+            // FORGETs need no answer and come in bursts: as in libfuse, they never add a worker.
+            let busy = !Self.isForget(buffer)
             let another = state.counts.withLock { counts in
+                guard busy else { return false }
                 counts.idle -= 1
                 guard counts.idle == 0, counts.workers < maxWorkers else { return false }
                 counts.workers += 1
                 counts.idle += 1
                 return true
             }
-            if another { start() }
+            if another { _ = start() }
             fuse_session_process_buf(pointer, &buffer)
             let retire = state.counts.withLock { counts in
+                guard busy else { return false }
                 if counts.idle >= maxIdle {
                     counts.workers -= 1
                     return true
@@ -106,9 +134,18 @@ struct RequestWorkers: Sendable {
         }
     }
 
+    /// The request header (fuse_kernel.h, not installed) starts with a u32 length and a u32
+    /// opcode; FUSE_FORGET is 2, FUSE_BATCH_FORGET 42.
+    private static func isForget(_ buffer: fuse_buf) -> Bool {
+        guard buffer.flags.rawValue & FUSE_BUF_IS_FD.rawValue == 0, let memory = buffer.mem, buffer.size >= 8
+        else { return false }
+        let opcode = memory.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
+        return opcode == 2 || opcode == 42
+    }
+
+    /// This worker leaves; the others go on serving until the kernel ends the connection, which
+    /// an aborted one already is and a detached one will be once its files are closed.
     private func failed(_ received: Int32) {
-        fuse_session_exit(session.pointer)
-        // An aborted connection is over for every worker, like an unmounted one.
         guard received != -ECONNABORTED else { return }
         let first = state.counts.withLock { counts in
             guard counts.status == 0 else { return false }
@@ -119,6 +156,12 @@ struct RequestWorkers: Sendable {
         logger.error("reading FUSE requests failed: \(String(cString: strerror(-received))); unmounting")
         onError()
     }
+}
+
+/// What a new worker thread starts from.
+private final class WorkerContext {
+    let workers: RequestWorkers
+    init(_ workers: RequestWorkers) { self.workers = workers }
 }
 
 /// A libfuse session pointer; libfuse serialises what we call on it from other threads.

@@ -44,6 +44,9 @@ final class MountedImage: @unchecked Sendable {
         return loopStatus.value.withLock { $0 }
     }
 
+    /// Detaches the mount without waiting for the loop (files still open keep it serving).
+    func detach() { mount.unmount() }
+
     func path(_ relative: String) -> String { mountpoint + "/" + relative }
 }
 

@@ -20,6 +20,9 @@ public final class ScriptServer: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: scriptPath) else {
             throw ScriptServerError(message: "test server script missing: \(scriptPath)")
         }
+        // A server that died would otherwise take this whole test process with it on the next
+        // command (a write to its closed stdin); ignored, the write fails and the test says so.
+        signal(SIGPIPE, SIG_IGN)
         stderrPath = NSTemporaryDirectory() + "/\(script)-\(UUID().uuidString.prefix(8)).log"
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         let process = Process()

@@ -18,7 +18,9 @@ public enum Shell {
     ) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
+        // Children start with SIGPIPE at its default, as from a shell, though this test process
+        // ignores it (ScriptServer): a program or script that would die of it must do so here too.
+        process.arguments = ["--default-signal=PIPE"] + arguments
         if let environment {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
