@@ -13,11 +13,6 @@ private func requireFuse() throws {
     }
 }
 
-private func isMounted(_ path: String) -> Bool {
-    let table = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
-    return table.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first.map(String.init) == path }
-}
-
 private func waitUntil(_ condition: () -> Bool, seconds: Double = 10) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
@@ -52,14 +47,14 @@ struct MountCommandTests {
         let mounted = try SQBackupBinary.run(["mount", image, mountpoint])
         #expect(mounted.status == 0, "\(mounted.stderr)")
         // Ready on return: no polling needed.
-        #expect(isMounted(mountpoint))
+        #expect(MountTable.isMounted(mountpoint))
         #expect(TreeComparison().differences(expected: source, actual: mountpoint).isEmpty)
         let pid = daemonPID(for: mountpoint)
         #expect(pid != nil)
 
         let unmounted = try SQBackupBinary.run(["unmount", mountpoint])
         #expect(unmounted.status == 0, "\(unmounted.stderr)")
-        #expect(!isMounted(mountpoint))
+        #expect(!MountTable.isMounted(mountpoint))
         if let pid { #expect(waitUntil { kill(pid, 0) != 0 }, "daemon \(pid) still running after unmount") }
     }
 
@@ -78,7 +73,7 @@ struct MountCommandTests {
         #expect(try SQBackupBinary.run(["mount", image, mountpoint]).status == 0)
         let pid = try #require(daemonPID(for: mountpoint))
         kill(pid, signalNumber)
-        #expect(waitUntil { !isMounted(mountpoint) }, "still mounted after signal \(signalNumber)")
+        #expect(waitUntil { !MountTable.isMounted(mountpoint) }, "still mounted after signal \(signalNumber)")
         #expect(waitUntil { kill(pid, 0) != 0 }, "daemon still running after signal \(signalNumber)")
         var info = stat()
         #expect(stat(mountpoint, &info) == 0, "mountpoint left dead (ENOTCONN)")
@@ -120,7 +115,7 @@ struct MountCommandTests {
             #expect(result.status != 0, "\(arguments) succeeded")
             #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
             #expect(!result.stderr.contains("Fatal error"), "\(arguments) crashed: \(result.stderr)")
-            #expect(!isMounted(mountpoint))
+            #expect(!MountTable.isMounted(mountpoint))
         }
 
         // Busy: a second mount on the same place is refused, the first keeps working.

@@ -102,10 +102,7 @@ struct MountRoundTripTests {
         let imagePath = work.child("image.sqsh")
         try SquashfsTools.mksquashfs(tree, to: imagePath)
         let mountpoint = work.child("mnt")
-        func mounted() -> Bool {
-            let table = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
-            return table.split(separator: "\n").contains { $0.split(separator: " ")[1] == mountpoint }
-        }
+        func mounted() -> Bool { MountTable.isMounted(mountpoint) }
         let first = try MountedImage(imagePath: imagePath, mountpoint: mountpoint)
         let fd = open(first.path("hello.txt"), O_RDONLY)
         try #require(fd >= 0)

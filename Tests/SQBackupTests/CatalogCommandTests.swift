@@ -20,11 +20,6 @@ func requireFuse() throws -> Bool {
     return false
 }
 
-func isMounted(_ path: String) -> Bool {
-    let table = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
-    return table.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first.map(String.init) == path }
-}
-
 /// A small tree and its mksquashfs image.
 func smallImage(in work: TemporaryDirectory) throws -> (source: String, image: String) {
     let source = work.child("src")
@@ -109,14 +104,14 @@ struct CatalogCommandTests {
 
         let mounted = try fixture.run(["mount", backup.id, mountpoint])
         #expect(mounted.status == 0, "\(mounted.stderr)")
-        #expect(isMounted(mountpoint))
+        #expect(MountTable.isMounted(mountpoint))
         var comparison = TreeComparison()
         comparison.compareRoot = false
         #expect(comparison.differences(expected: source, actual: mountpoint).isEmpty)
-        let table = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+        let table = MountTable.text
         #expect(table.contains("sqbackup:\(backup.id)"))
         #expect(try SQBackupBinary.run(["unmount", mountpoint]).status == 0)
-        #expect(!isMounted(mountpoint))
+        #expect(!MountTable.isMounted(mountpoint))
 
         // A backup written by the vendor's SDK: only its six fields in meta.json.
         let vendorID = BackupID.generate()
@@ -136,12 +131,12 @@ struct CatalogCommandTests {
         let refused = try fixture.run(["mount", expired.id, mountpoint])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("BACKUP_EXPIRED"), "\(refused.stderr)")
-        #expect(!isMounted(mountpoint))
+        #expect(!MountTable.isMounted(mountpoint))
 
         let unknown = try fixture.run(["mount", BackupID.generate(), mountpoint])
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("BACKUP_NOT_FOUND") && unknown.stderr.contains("not found"))
-        #expect(!isMounted(mountpoint))
+        #expect(!MountTable.isMounted(mountpoint))
     }
 
     @Test("mount ID on S3: meta.json, then head and tail at once; `ls -lR` sends nothing")
@@ -194,7 +189,7 @@ struct CatalogCommandTests {
         var comparison = TreeComparison()
         comparison.compareRoot = false
         #expect(comparison.differences(expected: source, actual: mountpoint).isEmpty)
-        let table = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+        let table = MountTable.text
         #expect(!table.contains("X-Amz-Signature"))
         // The daemon got the URL through its environment, not its (world-readable) command line.
         let commandLines = try Shell.run(["pgrep", "-a", "-f", "sqbackup mount"]).stdout
