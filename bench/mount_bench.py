@@ -4,7 +4,7 @@
 Both mount the same image; every run starts from a fresh mount and dropped page cache, and
 the two are interleaved so machine noise hits both alike. Prints medians and ours/theirs ratios.
 """
-import argparse, os, random, statistics, subprocess, sys, tempfile, time
+import argparse, os, random, shutil, statistics, subprocess, sys, tempfile, time
 
 def sh(*args, **kw):
     return subprocess.run(args, check=True, **kw)
@@ -44,7 +44,8 @@ def mount(kind, image, mnt, sqbackup):
             time.sleep(0.01)
 
 def unmount(mnt):
-    subprocess.run(["umount", mnt], check=False)
+    if os.path.ismount(mnt):
+        subprocess.run(["umount", mnt], check=False)
     for _ in range(200):
         if not os.path.ismount(mnt):
             return
@@ -96,7 +97,18 @@ def main():
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root (FUSE mounts and drop_caches)")
-    work = args.workdir or tempfile.mkdtemp(prefix="sqbackup-bench-")
+    if args.workdir:
+        run(args, args.workdir)
+        return
+    # A tree of its own (~1.8 GB with the image): removed afterwards; --workdir keeps one.
+    work = tempfile.mkdtemp(prefix="sqbackup-bench-")
+    try:
+        run(args, work)
+    finally:
+        unmount(os.path.join(work, "mnt"))
+        shutil.rmtree(work, ignore_errors=True)
+
+def run(args, work):
     image = os.path.join(work, "bench.sqsh")
     if not os.path.exists(image):
         print(f"building a tree of {args.entries} entries + a {args.big_mib} MiB file in {work} ...", flush=True)

@@ -1,6 +1,7 @@
 import Foundation
 import RemoteStorage
 import Storage
+import TestSupport
 import Testing
 
 /// Which store the flags, `--store` URL and environment select, and the errors when pieces are missing.
@@ -183,10 +184,9 @@ struct StoreConfigurationTests {
     }
 
     @Test func makesTheConfiguredStore() throws {
-        let local = try StoreConfiguration.local(
-            directory: NSTemporaryDirectory() + "/cfg-\(UInt32.random(in: 0...UInt32.max))"
-        )
-        .makeStore()
+        let work = try TemporaryDirectory("cfg")
+        defer { work.remove() }
+        let local = try StoreConfiguration.local(directory: work.child("store")).makeStore()
         #expect(local is LocalDirectoryStore)
         let remote = try StoreConfiguration.s3(
             S3Configuration(

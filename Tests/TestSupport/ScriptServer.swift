@@ -10,7 +10,6 @@ public final class ScriptServer: @unchecked Sendable {
     private let process: Process
     private let input: FileHandle
     private let lines: LineQueue
-    private let stderrPath: String
     private let lock = NSLock()
 
     /// Starts `python3 Tests/Servers/<script> arguments…` and waits for its READY line.
@@ -23,8 +22,13 @@ public final class ScriptServer: @unchecked Sendable {
         // A server that died would otherwise take this whole test process with it on the next
         // command (a write to its closed stdin); ignored, the write fails and the test says so.
         signal(SIGPIPE, SIG_IGN)
-        stderrPath = NSTemporaryDirectory() + "/\(script)-\(UUID().uuidString.prefix(8)).log"
+        // The server's stderr goes to a file that has no name once both ends are open, so that
+        // no run leaves logs behind; it is read only when the server fails to start.
+        let stderrPath = NSTemporaryDirectory() + "/\(script)-\(UUID().uuidString.prefix(8)).log"
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        let stderrLog = try FileHandle(forReadingFrom: URL(fileURLWithPath: stderrPath))
+        let stderrOut = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        try? FileManager.default.removeItem(atPath: stderrPath)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", scriptPath] + arguments
@@ -33,7 +37,7 @@ public final class ScriptServer: @unchecked Sendable {
         let stdoutPipe = Pipe()
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        process.standardError = stderrOut
         do {
             try process.run()
         } catch {
@@ -45,7 +49,7 @@ public final class ScriptServer: @unchecked Sendable {
         lines = LineQueue(stdoutPipe.fileHandleForReading)
         guard let line = lines.next(timeout: timeout), line.hasPrefix("READY") else {
             process.terminate()
-            let log = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+            let log = String(decoding: (try? stderrLog.readToEnd()) ?? Data(), as: UTF8.self)
             throw ScriptServerError(
                 message: """
                     \(script) did not start. The store tests need Python 3 with moto's server:
@@ -78,7 +82,7 @@ public final class ScriptServer: @unchecked Sendable {
         return answer
     }
 
-    /// Closes the server's stdin (it exits) and waits briefly.
+    /// Closes the server's stdin (it exits).
     public func stop() {
         try? input.close()
         if process.isRunning {
