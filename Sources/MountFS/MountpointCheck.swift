@@ -29,14 +29,7 @@ enum MountpointCheck {
 
     /// Whether `path` is listed as a mount point in /proc/self/mountinfo.
     static func isMountpoint(_ path: String) -> Bool {
-        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
-        for line in table.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count > 4 else { continue }
-            if unescape(String(fields[4])) == resolved { return true }
-        }
-        return false
+        topmostMount(at: URL(fileURLWithPath: path).resolvingSymlinksInPath().path) != nil
     }
 
     /// The device (`major:minor`) of what is mounted at `mountpoint` now, the topmost mount if
@@ -45,17 +38,20 @@ enum MountpointCheck {
     /// process before its workers run (a deadlock in uninterruptible sleep). Foundation's URL
     /// helpers stat the path, hence plain string work and realpath of the parent.
     static func device(mountedAt mountpoint: String) -> String? {
-        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
         let slash = mountpoint.lastIndex(of: "/") ?? mountpoint.startIndex
         let parent = mountpoint[..<slash].isEmpty ? "/" : String(mountpoint[..<slash])
         guard let real = realpath(parent, nil) else { return nil }
         defer { free(real) }
         let base = String(cString: real)
-        let resolved = (base == "/" ? "" : base) + "/" + mountpoint[mountpoint.index(after: slash)...]
-        return table.split(separator: "\n").last { line in
-            let fields = line.split(separator: " ")
-            return fields.count > 4 && unescape(String(fields[4])) == resolved
-        }.map { String($0.split(separator: " ")[2]) }
+        return topmostMount(at: (base == "/" ? "" : base) + "/" + mountpoint[mountpoint.index(after: slash)...])
+            .map { String($0[2]) }
+    }
+
+    /// The fields of the last /proc/self/mountinfo line whose mount point is `resolved`.
+    private static func topmostMount(at resolved: String) -> [Substring]? {
+        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
+        return table.split(separator: "\n").lazy.map { $0.split(separator: " ") }
+            .last { $0.count > 4 && unescape(String($0[4])) == resolved }
     }
 
     /// mountinfo escapes space, tab, newline and backslash as octal.

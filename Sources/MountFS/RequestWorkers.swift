@@ -17,23 +17,20 @@ import Synchronization
 /// perror leaves stderr's stdio lock held, and every later write to stderr in the process
 /// blocks for ever. Here no thread is ever cancelled: once the kernel ends the connection, every
 /// read fails and each worker leaves by itself.
-struct RequestWorkers: Sendable {
+final class RequestWorkers: Sendable {
+    private struct Counts {
+        var workers = 0
+        var idle = 0
+        var status: Int32 = 0
+    }
+
     private let session: SessionHandle
     private let maxWorkers: Int
     private let maxIdle = 10
-    private let state = Shared()
+    private let counts = Mutex(Counts())
+    private let running = DispatchGroup()
     private let logger: Logger
     private let onError: @Sendable () -> Void
-
-    private final class Shared: Sendable {
-        struct Counts {
-            var workers = 0
-            var idle = 0
-            var status: Int32 = 0
-        }
-        let counts = Mutex(Counts())
-        let running = DispatchGroup()
-    }
 
     /// `onError` runs once if a read fails in a way that does not end the connection; it should
     /// detach the mount, so that the kernel ends the connection and every worker sees it end.
@@ -47,7 +44,7 @@ struct RequestWorkers: Sendable {
     /// Serves until the connection ends; returns 0, or the negative errno of a failed read or
     /// of a first worker that could not start.
     func run() -> Int32 {
-        state.counts.withLock {
+        counts.withLock {
             $0.workers = 1
             $0.idle = 1
         }
@@ -56,32 +53,32 @@ struct RequestWorkers: Sendable {
             logger.error("cannot start a FUSE worker thread: \(String(cString: strerror(started)))")
             return -started
         }
-        state.running.wait()
-        return state.counts.withLock { $0.status }
+        running.wait()
+        return counts.withLock { $0.status }
     }
 
     /// Starts one worker, already counted; returns pthread_create's error (the count is undone).
     private func start() -> Int32 {
-        state.running.enter()
-        let context = Unmanaged.passRetained(WorkerContext(self))
+        running.enter()
+        let context = Unmanaged.passRetained(self)
         var thread = pthread_t()
         let created = pthread_create(
             &thread, nil,
             { raw in
-                let workers = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue().workers
+                let workers = Unmanaged<RequestWorkers>.fromOpaque(raw!).takeRetainedValue()
                 workers.work()
-                workers.state.running.leave()
+                workers.running.leave()
                 return nil
             }, context.toOpaque())
         guard created == 0 else {
             // Foundation's Thread would ignore this (EAGAIN under a pids limit) and the group
             // would never drain.
             context.release()
-            state.counts.withLock { counts in
+            counts.withLock { counts in
                 counts.workers -= 1
                 counts.idle -= 1
             }
-            state.running.leave()
+            running.leave()
             return created
         }
         pthread_detach(thread)
@@ -107,7 +104,7 @@ struct RequestWorkers: Sendable {
             }
             // FORGETs need no answer and come in bursts: as in libfuse, they never add a worker.
             let busy = !Self.isForget(buffer)
-            let another = state.counts.withLock { counts in
+            let another = counts.withLock { counts in
                 guard busy else { return false }
                 counts.idle -= 1
                 guard counts.idle == 0, counts.workers < maxWorkers else { return false }
@@ -117,7 +114,7 @@ struct RequestWorkers: Sendable {
             }
             if another { _ = start() }
             fuse_session_process_buf(pointer, &buffer)
-            let retire = state.counts.withLock { counts in
+            let retire = counts.withLock { counts in
                 guard busy else { return false }
                 if counts.idle >= maxIdle {
                     counts.workers -= 1
@@ -128,7 +125,7 @@ struct RequestWorkers: Sendable {
             }
             if retire { return }
         }
-        state.counts.withLock { counts in
+        counts.withLock { counts in
             counts.workers -= 1
             counts.idle -= 1
         }
@@ -147,7 +144,7 @@ struct RequestWorkers: Sendable {
     /// an aborted one already is and a detached one will be once its files are closed.
     private func failed(_ received: Int32) {
         guard received != -ECONNABORTED else { return }
-        let first = state.counts.withLock { counts in
+        let first = counts.withLock { counts in
             guard counts.status == 0 else { return false }
             counts.status = received
             return true
@@ -156,12 +153,6 @@ struct RequestWorkers: Sendable {
         logger.error("reading FUSE requests failed: \(String(cString: strerror(-received))); unmounting")
         onError()
     }
-}
-
-/// What a new worker thread starts from.
-private final class WorkerContext {
-    let workers: RequestWorkers
-    init(_ workers: RequestWorkers) { self.workers = workers }
 }
 
 /// A libfuse session pointer; libfuse serialises what we call on it from other threads.

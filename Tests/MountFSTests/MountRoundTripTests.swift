@@ -24,17 +24,30 @@ private func standardErrorStream() -> UnsafeMutablePointer<FILE>? {
     dlsym(nil, "stderr")?.load(as: UnsafeMutablePointer<FILE>?.self)
 }
 
+/// The shared tree, a work directory (the caller removes it) and an mksquashfs image of the tree in it.
+private func imageOfSharedTree(_ label: String, compressor: String = "zstd", blockSize: Int = 131_072) throws -> (
+    tree: String, work: TemporaryDirectory, image: String
+) {
+    let tree = try sharedTree.get()
+    let work = try TemporaryDirectory(label)
+    let image = work.child("image.sqsh")
+    do {
+        try SquashfsTools.mksquashfs(tree, to: image, compressor: compressor, blockSize: blockSize)
+    } catch {
+        work.remove()
+        throw error
+    }
+    return (tree, work, image)
+}
+
 @Suite("FUSE mounts through the kernel", .serialized)
 struct MountRoundTripTests {
     @Test(
         "the mounted tree equals the source and unsquashfs -lln",
         arguments: [("gzip", 131_072), ("xz", 65_536), ("lz4", 4096), ("zstd", 1_048_576), ("zstd", 16_384)])
     func mountedTreeMatches(compressor: String, blockSize: Int) throws {
-        let tree = try sharedTree.get()
-        let work = try TemporaryDirectory("mount")
+        let (tree, work, imagePath) = try imageOfSharedTree("mount", compressor: compressor, blockSize: blockSize)
         defer { work.remove() }
-        let imagePath = work.child("image.sqsh")
-        try SquashfsTools.mksquashfs(tree, to: imagePath, compressor: compressor, blockSize: blockSize)
         let mounted = try MountedImage(imagePath: imagePath, mountpoint: work.child("mnt"))
         defer { mounted.unmount() }
 
@@ -56,11 +69,8 @@ struct MountRoundTripTests {
     /// kernel sometimes answers instead of ENODEV here, took the same perror path.
     @Test("unmounting while files are being read ends the loop cleanly and leaves stderr usable")
     func unmountUnderLoad() throws {
-        let tree = try sharedTree.get()
-        let work = try TemporaryDirectory("mount-busy")
+        let (_, work, imagePath) = try imageOfSharedTree("mount-busy", compressor: "lz4", blockSize: 4096)
         defer { work.remove() }
-        let imagePath = work.child("image.sqsh")
-        try SquashfsTools.mksquashfs(tree, to: imagePath, compressor: "lz4", blockSize: 4096)
         for round in 0..<12 {
             let mounted = try MountedImage(imagePath: imagePath, mountpoint: work.child("mnt"))
             let stop = Atomic<Bool>(false)
@@ -96,11 +106,8 @@ struct MountRoundTripTests {
 
     @Test("a mount detached with a file open serves it to the end; unmounting again spares a new mount there")
     func detachOnlyOurs() throws {
-        let tree = try sharedTree.get()
-        let work = try TemporaryDirectory("mount-detach")
+        let (_, work, imagePath) = try imageOfSharedTree("mount-detach")
         defer { work.remove() }
-        let imagePath = work.child("image.sqsh")
-        try SquashfsTools.mksquashfs(tree, to: imagePath)
         let mountpoint = work.child("mnt")
         func mounted() -> Bool { MountTable.isMounted(mountpoint) }
         let first = try MountedImage(imagePath: imagePath, mountpoint: mountpoint)
@@ -125,11 +132,8 @@ struct MountRoundTripTests {
 
     @Test("writes fail with EROFS and every entry keeps its inode number")
     func readOnlyAndStableInodes() throws {
-        let tree = try sharedTree.get()
-        let work = try TemporaryDirectory("mount-ro")
+        let (_, work, imagePath) = try imageOfSharedTree("mount-ro")
         defer { work.remove() }
-        let imagePath = work.child("image.sqsh")
-        try SquashfsTools.mksquashfs(tree, to: imagePath)
         let mounted = try MountedImage(imagePath: imagePath, mountpoint: work.child("mnt"))
         defer { mounted.unmount() }
 
@@ -158,11 +162,8 @@ struct MountRoundTripTests {
 
     @Test("sixteen parallel readers through the kernel get every byte right")
     func parallelKernelReads() throws {
-        let tree = try sharedTree.get()
-        let work = try TemporaryDirectory("mount-parallel")
+        let (tree, work, imagePath) = try imageOfSharedTree("mount-parallel", compressor: "zstd", blockSize: 65_536)
         defer { work.remove() }
-        let imagePath = work.child("image.sqsh")
-        try SquashfsTools.mksquashfs(tree, to: imagePath, compressor: "zstd", blockSize: 65_536)
         var options = ReaderOptions()
         options.cacheBytes = 2 << 20
         let mounted = try MountedImage(imagePath: imagePath, mountpoint: work.child("mnt"), options: options)

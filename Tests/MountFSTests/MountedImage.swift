@@ -15,7 +15,7 @@ final class MountedImage: @unchecked Sendable {
     let image: SquashImage
     private let mount: FuseMount
     private let finished = DispatchSemaphore(value: 0)
-    private let loopStatus = LoopStatus()
+    private let loopStatus = Mutex<Int32?>(nil)
 
     init(imagePath: String, mountpoint: String, options: ReaderOptions = ReaderOptions()) throws {
         if let reason = FuseCapability.missingReason {
@@ -25,12 +25,9 @@ final class MountedImage: @unchecked Sendable {
         self.mountpoint = mountpoint
         image = try SquashImage.open(try LocalFileSource(path: imagePath), options: options)
         mount = try FuseMount(filesystem: SquashFilesystem(image: image), mountpoint: mountpoint)
-        let mount = self.mount
-        let finished = self.finished
-        let loopStatus = self.loopStatus
-        let thread = Thread {
+        let thread = Thread { [self] in
             let status = mount.serve()
-            loopStatus.value.withLock { $0 = status }
+            loopStatus.withLock { $0 = status }
             finished.signal()
         }
         thread.start()
@@ -41,18 +38,13 @@ final class MountedImage: @unchecked Sendable {
     func unmount() -> Int32? {
         mount.unmount()
         _ = finished.wait(timeout: .now() + 20)
-        return loopStatus.value.withLock { $0 }
+        return loopStatus.withLock { $0 }
     }
 
     /// Detaches the mount without waiting for the loop (files still open keep it serving).
     func detach() { mount.unmount() }
 
     func path(_ relative: String) -> String { mountpoint + "/" + relative }
-}
-
-/// What `FuseMount.serve` returned, once it has.
-private final class LoopStatus: Sendable {
-    let value = Mutex<Int32?>(nil)
 }
 
 /// This machine cannot mount FUSE filesystems.

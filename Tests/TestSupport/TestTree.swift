@@ -152,31 +152,27 @@ public enum TestTree {
         var directories = [root]
         while let relative = enumerator?.nextObject() as? String {
             var info = stat()
-            if lstat(path(relative), &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            guard lstat(path(relative), &info) == 0 else { continue }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
                 directories.append(path(relative))
+            } else {
+                try freezeAccessTime(path(relative))
             }
         }
         for (index, directory) in directories.reversed().enumerated() {
             try setTime(directory, 1_600_000_000 + index)
         }
-        try freezeAccessTimes(root)
     }
 
     /// mksquashfs finds hard links by comparing whole `struct stat`s, atime included, so a tree
     /// that one test reads while another scans it can come out with its links split: the first read
     /// of a fresh file moves its atime (relatime does, while atime ≤ mtime or ctime). An atime past
     /// every mtime and ctime here stops relatime from moving it again.
-    private static func freezeAccessTimes(_ root: String) throws {
-        let enumerator = FileManager.default.enumerator(atPath: root)
-        while let relative = enumerator?.nextObject() as? String {
-            let path = (root as NSString).appendingPathComponent(relative)
-            var info = stat()
-            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else { continue }
-            // tv_nsec (1 << 30) - 2 is UTIME_OMIT (a macro Swift does not import): mtime stays.
-            var times = [timespec(tv_sec: 4_200_000_000, tv_nsec: 0), timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2)]
-            guard utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) == 0 else {
-                throw TestTreeError.system("utimensat \(path)", errno)
-            }
+    private static func freezeAccessTime(_ path: String) throws {
+        // tv_nsec (1 << 30) - 2 is UTIME_OMIT (a macro Swift does not import): mtime stays.
+        var times = [timespec(tv_sec: 4_200_000_000, tv_nsec: 0), timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2)]
+        guard utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) == 0 else {
+            throw TestTreeError.system("utimensat \(path)", errno)
         }
     }
 
