@@ -4,10 +4,12 @@ import PackageDescription
 // Layers, arrows pointing down only:
 //   sqbackup (CLI) → SQBackup (facade) → MountFS, Restore (features)
 //   → SquashReader, SquashWriter (image) → Storage, RemoteStorage (store)
-//   → CFuse3, CSquashfs, CCurl, CXXHash, CShims (C bridges)
+//   → CFuse3, CSquashfs, CCurl, CXXHash (module maps) and one small shim per library:
+//     CSquashfsShims, CCurlShims, CFuseShims, CSystemShims (C bridges)
+// Linux only (libfuse3, overlayfs, Linux xattr and mount calls); SwiftPM's `platforms` names
+// minimum Apple OS versions only, so none is listed.
 let package = Package(
     name: "sqbackup",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sqbackup", targets: ["sqbackup"]),
         .library(name: "SQBackup", targets: ["SQBackup"]),
@@ -24,16 +26,19 @@ let package = Package(
             name: "CSquashfs", pkgConfig: "libsquashfs1", providers: [.apt(["libsquashfs-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
-        .target(name: "CShims", dependencies: ["CSquashfs", "CCurl", "CFuse3"]),
+        .target(name: "CSquashfsShims", dependencies: ["CSquashfs"]),
+        .target(name: "CCurlShims", dependencies: ["CCurl"]),
+        .target(name: "CFuseShims", dependencies: ["CFuse3"]),
+        .target(name: "CSystemShims"),
 
         // 2. Store
         .target(
             name: "Storage",
-            dependencies: [.product(name: "Logging", package: "swift-log")]),
+            dependencies: ["CSystemShims", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "RemoteStorage",
             dependencies: [
-                "Storage", "CCurl", "CShims",
+                "Storage", "CCurl", "CCurlShims",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -42,14 +47,14 @@ let package = Package(
         .target(
             name: "SquashReader",
             dependencies: [
-                "Storage", "CSquashfs", "CShims", "CXXHash",
+                "Storage", "CSquashfs", "CSquashfsShims", "CXXHash",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "SquashWriter",
             dependencies: [
-                "Storage", "CSquashfs", "CShims",
+                "Storage", "CSquashfs", "CSquashfsShims", "CSystemShims",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -58,13 +63,13 @@ let package = Package(
         .target(
             name: "MountFS",
             dependencies: [
-                "SquashReader", "CFuse3",
+                "SquashReader", "CFuse3", "CFuseShims",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "Restore",
             dependencies: [
-                "SquashReader", "Storage", "CShims",
+                "SquashReader", "Storage", "CSystemShims",
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
@@ -81,21 +86,23 @@ let package = Package(
         .executableTarget(
             name: "sqbackup",
             dependencies: [
-                "SQBackup", "CShims",
+                "SQBackup", "CSystemShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
         // Tests
-        .target(name: "TestSupport", dependencies: ["CShims", "Storage"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CSystemShims", "Storage"], path: "Tests/TestSupport"),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "RemoteStorageTests", dependencies: ["RemoteStorage", "Storage", "TestSupport"]),
-        .testTarget(name: "SquashReaderTests", dependencies: ["SquashReader", "Storage", "TestSupport"]),
+        .testTarget(
+            name: "SquashReaderTests", dependencies: ["SquashReader", "Storage", "CSystemShims", "TestSupport"]),
         .testTarget(
             name: "SquashWriterTests", dependencies: ["SquashWriter", "SquashReader", "Storage", "TestSupport"]),
-        .testTarget(name: "MountFSTests", dependencies: ["MountFS", "SquashReader", "Storage", "TestSupport"]),
         .testTarget(
-            name: "RestoreTests", dependencies: ["Restore", "SquashReader", "Storage", "CShims", "TestSupport"]),
+            name: "MountFSTests", dependencies: ["MountFS", "SquashReader", "Storage", "CSystemShims", "TestSupport"]),
+        .testTarget(
+            name: "RestoreTests", dependencies: ["Restore", "SquashReader", "Storage", "CSystemShims", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "SQBackupTests", dependencies: ["SQBackup", "Storage", "RemoteStorage", "TestSupport"]),
     ]

@@ -1,5 +1,5 @@
 import CFuse3
-import CShims
+import CFuseShims
 import Dispatch
 import Foundation
 import Logging

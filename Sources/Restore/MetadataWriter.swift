@@ -1,4 +1,4 @@
-import CShims
+import CSystemShims
 import SquashReader
 
 #if canImport(Glibc)

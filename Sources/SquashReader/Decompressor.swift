@@ -1,5 +1,5 @@
-import CShims
 import CSquashfs
+import CSquashfsShims
 import Synchronization
 
 /// One libsquashfs decompressor. libsquashfs decompressors keep state (gzip does), so each is

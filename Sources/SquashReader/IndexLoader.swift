@@ -1,5 +1,5 @@
-import CShims
 import CSquashfs
+import CSquashfsShims
 
 #if canImport(Glibc)
     import Glibc

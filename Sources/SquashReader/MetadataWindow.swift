@@ -1,5 +1,5 @@
-import CShims
 import CSquashfs
+import CSquashfsShims
 import Storage
 
 #if canImport(Glibc)

@@ -1,5 +1,5 @@
-import CShims
 import CSquashfs
+import CSquashfsShims
 
 /// The libsquashfs objects of one build, created in the order that yields valid images and destroyed
 /// in reverse. Everything the library keeps a pointer to lives in stable heap memory.

@@ -1,5 +1,5 @@
-import CShims
 import CSquashfs
+import CSquashfsShims
 import Synchronization
 
 /// Presents an `ImageSink` to libsquashfs as an append-only `sqfs_file_t`.

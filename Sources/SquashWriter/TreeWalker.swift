@@ -1,4 +1,4 @@
-import CShims
+import CSystemShims
 
 #if canImport(Glibc)
     import Glibc

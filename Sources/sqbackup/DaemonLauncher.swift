@@ -1,5 +1,5 @@
 import ArgumentParser
-import CShims
+import CSystemShims
 import Foundation
 import SQBackup
 

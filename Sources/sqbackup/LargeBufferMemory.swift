@@ -1,4 +1,4 @@
-import CShims
+import CSystemShims
 
 /// The malloc policy of the commands that stream image data (the mount daemon, restore,
 /// hydration). Range reads arrive in 8 MiB bodies; by default glibc maps each one fresh and

@@ -1,4 +1,4 @@
-import CShims
+import CSystemShims
 import Foundation
 import SquashReader
 import Storage

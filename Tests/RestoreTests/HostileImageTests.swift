@@ -1,4 +1,4 @@
-import CShims
+import CSystemShims
 import Foundation
 import Restore
 import SquashReader

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "CShims.h"
+#include "CSystemShims.h"
 #include <spawn.h>
 #include <errno.h>
 

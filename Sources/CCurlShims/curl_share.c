@@ -1,4 +1,4 @@
-#include "CShims.h"
+#include "CCurlShims.h"
 #include <pthread.h>
 #include <stdlib.h>
 

@@ -1,4 +1,4 @@
-#include "CShims.h"
+#include "CSquashfsShims.h"
 #include <stdlib.h>
 #include <sqfs/compressor.h>
 #include <sqfs/error.h>

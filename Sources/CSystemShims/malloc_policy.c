@@ -1,4 +1,4 @@
-#include "CShims.h"
+#include "CSystemShims.h"
 #include <malloc.h>
 
 /* mallopt's parameter names are macros in <malloc.h>, which Swift's Glibc module leaves out. */

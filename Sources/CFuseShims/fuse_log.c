@@ -1,5 +1,5 @@
 #define FUSE_USE_VERSION 312
-#include "CShims.h"
+#include "CFuseShims.h"
 #include <fuse3/fuse_log.h>
 #include <stdarg.h>
 #include <stdio.h>
