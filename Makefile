@@ -1,7 +1,7 @@
 # The two commands the README starts with: `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: deps test-deps build release demo test lint bench-mount clean
+.PHONY: deps test-deps build release demo test lint bench bench-mount clean
 
 deps:
 	./scripts/install-deps.sh
@@ -30,8 +30,19 @@ test: test-deps
 lint:
 	$(SWIFT) format lint -r Package.swift Sources Tests
 
+# Every benchmark, each side by side with its baseline, on one release build (root: FUSE and
+# drop_caches). Takes about 40 minutes; each script can also be run alone (see docs/benchmarks.md).
+BIN = $$($(SWIFT) build $(RELEASE) --show-bin-path)/sqbackup
+bench: release
+	SQBACKUP_BIN="$(BIN)" ./bench/create.sh
+	SQBACKUP_BIN="$(BIN)" ./bench/create_upload.sh
+	./bench/mount.sh "$(BIN)" 3
+	./bench/lazy_mount.sh "$(BIN)" 5
+	./bench/lazy_mount.sh "$(BIN)" 5 --only b --link-mbit 2500
+	SQBACKUP_BIN="$(BIN)" ./bench/restore.sh
+
 bench-mount: release
-	./bench/mount.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)/sqbackup"
+	./bench/mount.sh "$(BIN)"
 
 clean:
 	rm -rf .build

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Lazy mount over a slow network (issue 5): sqbackup's URL mount vs the vendor's restore path.
+"""Lazy mount over a slow network: sqbackup's URL mount vs the vendor's restore path.
 
 A range server (Tests/Servers/range_server.py, or nginx with --server nginx) serves one
 image of about --image-mib MiB; Tests/Servers/delay_proxy.py in front adds --delay-ms each
@@ -13,7 +13,7 @@ each pair interleaved so that machine noise hits both alike:
       curls of the same bytes of the image to /dev/null. Target >= 0.9x throughput.
   (c) random 4 KiB reads in the big file: requests, bytes and latency per read, read from the
       range server's counters (always range_server.py: nginx does not count). Also the
-      requests that the mount and an `ls -lR` made (issue 5: <= 3 and 0).
+      requests that the mount and an `ls -lR` made (targets: <= 3 and 0).
 
 Every mount of ours gets a fresh --cache-dir, so each run is cold. Needs root (FUSE),
 mksquashfs, squashfuse_ll, curl; nginx only with --server nginx.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lazy-mount benchmark (issue 5): sqbackup's URL mount behind a 20 ms round trip vs the
+# Lazy-mount benchmark: sqbackup's URL mount behind a 20 ms round trip vs the
 # vendor's path (parallel download + squashfuse) and vs raw parallel curl.
 # Usage: bench/lazy_mount.sh [path/to/sqbackup] [runs] [extra lazy_mount.py flags…]
 #   e.g. bench/lazy_mount.sh "" 5 --server nginx --image-mib 1024

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Restore benchmark (issue 6), on the local store:
+# Restore benchmark, on the local store:
 #   (a) full restore: `sqbackup restore ID --target T` vs the vendor's path, a copy of the whole
 #       image to local disk followed by `unsquashfs -d` (target: ours ≤ 0.6× time);
 #   (b) rollback with 1% of the files changed vs a full restore (target: ≤ 0.1× time and bytes);
