@@ -44,6 +44,7 @@ let package = Package(
             ]),
 
         // 3. Image
+        .target(name: "ImageDigests", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "SquashReader",
             dependencies: [
@@ -93,6 +94,7 @@ let package = Package(
 
         // Tests
         .target(name: "TestSupport", dependencies: ["CSystemShims", "Storage"], path: "Tests/TestSupport"),
+        .testTarget(name: "ImageDigestsTests", dependencies: ["ImageDigests"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "RemoteStorageTests", dependencies: ["RemoteStorage", "Storage", "TestSupport"]),
         .testTarget(

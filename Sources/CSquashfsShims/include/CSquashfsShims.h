@@ -9,6 +9,7 @@
 #include <sqfs/inode.h>
 #include <sqfs/dir.h>
 #include <sqfs/xattr.h>
+#include <sqfs/block_writer.h>
 
 /* ---- a sqfs_file_t whose I/O is done by Swift callbacks ---- */
 
@@ -56,5 +57,15 @@ static inline const sqfs_u8 *sqb_xattr_value_bytes(const sqfs_xattr_value_t *val
  * (returns 0 instead, meaning "store uncompressed"). Takes ownership of inner;
  * returns NULL (and leaves inner alone) only on allocation failure. */
 sqfs_compressor_t *sqb_compressor_no_grow(sqfs_compressor_t *inner);
+
+/* ---- a block writer that reports each block it stores ---- */
+
+typedef void (*sqb_block_written_fn)(void *ctx, uint64_t location, uint32_t size, uint32_t flags,
+                                     const uint8_t *data);
+
+/* Wraps a block writer so that `observe` sees every non-empty block after it is stored, with its
+ * location and flags (SQFS_BLK_FRAGMENT_BLOCK marks fragment blocks). Takes ownership of inner;
+ * returns NULL (and leaves inner alone) on allocation failure. `ctx` must outlive the writer. */
+sqfs_block_writer_t *sqb_block_writer_observed(sqfs_block_writer_t *inner, void *ctx, sqb_block_written_fn observe);
 
 #endif
