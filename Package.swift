@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "SquashWriter",
             dependencies: [
-                "Storage", "CSquashfs", "CSquashfsShims", "CSystemShims",
+                "Storage", "ImageDigests", "CSquashfs", "CSquashfsShims", "CSystemShims",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -100,7 +100,11 @@ let package = Package(
         .testTarget(
             name: "SquashReaderTests", dependencies: ["SquashReader", "Storage", "CSystemShims", "TestSupport"]),
         .testTarget(
-            name: "SquashWriterTests", dependencies: ["SquashWriter", "SquashReader", "Storage", "TestSupport"]),
+            name: "SquashWriterTests",
+            dependencies: [
+                "SquashWriter", "SquashReader", "ImageDigests", "Storage", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .testTarget(
             name: "MountFSTests", dependencies: ["MountFS", "SquashReader", "Storage", "CSystemShims", "TestSupport"]),
         .testTarget(

@@ -12,6 +12,11 @@ public final class BlockDigestRecorder: Sendable {
         entries.withLock { $0.append(entry) }
     }
 
+    /// Records an entry whose digest was computed elsewhere (e.g. while streaming a region).
+    public func record(_ entry: BlockDigestTable.Entry) {
+        entries.withLock { $0.append(entry) }
+    }
+
     /// Forgets entries at or past `offset` (the writer truncated the image back).
     public func discard(from offset: UInt64) {
         entries.withLock { $0.removeAll { $0.offset >= offset } }

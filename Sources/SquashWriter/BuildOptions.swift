@@ -28,6 +28,9 @@ public struct BuildOptions: Sendable {
     public var oneFileSystem = true
     /// Write the NFS export table (inode number → inode), which lets the kernel serve lookups by inode.
     public var exportTable = true
+    /// Record the SHA-256 of every stored block and of the metadata (`BuildResult.blockDigests`),
+    /// so that readers can check what they fetch; costs one SHA-256 pass over the image's bytes.
+    public var blockDigests = true
     /// Called from the building thread with running totals, at most every few files or MiB.
     public var progress: (@Sendable (BuildProgress) -> Void)?
     /// Called from the building thread for each warning (they are also logged and returned in the result).

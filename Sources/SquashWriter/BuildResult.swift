@@ -1,3 +1,5 @@
+import ImageDigests
+
 /// What a finished build produced.
 public struct BuildResult: Sendable {
     /// Size of the image in bytes (a multiple of 4096).
@@ -28,6 +30,9 @@ public struct BuildResult: Sendable {
     public var dedupBytes: UInt64 = 0
     /// The superblock's modification time: the newest mtime in the tree (0 for an empty tree).
     public var modificationTime: UInt32 = 0
+    /// The digest of every stored block, the superblock and the metadata tables; nil when
+    /// `BuildOptions.blockDigests` was off.
+    public var blockDigests: BlockDigestTable?
     /// Everything the build worked around.
     public var warnings: [BuildWarning] = []
     /// Where the time went.

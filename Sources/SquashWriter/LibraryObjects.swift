@@ -1,5 +1,6 @@
 import CSquashfs
 import CSquashfsShims
+import ImageDigests
 
 /// The libsquashfs objects of one build, created in the order that yields valid images and destroyed
 /// in reverse. Everything the library keeps a pointer to lives in stable heap memory.
@@ -18,6 +19,8 @@ final class LibraryObjects {
     let directoryWriter: OpaquePointer
     /// Whether compressor options follow the superblock.
     let wroteCompressorOptions: Bool
+    /// Digests of the blocks stored so far; nil when the build records none.
+    let digests: BlockDigestRecorder?
 
     private var created: [UnsafeMutableRawPointer] = []
 
@@ -73,7 +76,23 @@ final class LibraryObjects {
         }
         wroteCompressorOptions = optionBytes > 0
 
-        blockWriter = try made(sqfs_block_writer_create(file, 4096, 0), "create the block writer")
+        let plainWriter = try made(sqfs_block_writer_create(file, 4096, 0), "create the block writer")
+        if options.blockDigests {
+            let recorder = BlockDigestRecorder()
+            digests = recorder
+            // The recorder outlives the writer: this object holds both and destroys the writer first.
+            guard
+                let observed = sqb_block_writer_observed(
+                    plainWriter, file, Unmanaged.passUnretained(recorder).toOpaque(), Self.recordBlock)
+            else {
+                sqb_destroy(plainWriter)
+                throw BuildError.library(operation: "wrap the block writer", code: SQFS_ERROR_ALLOC.rawValue)
+            }
+            blockWriter = observed
+        } else {
+            digests = nil
+            blockWriter = plainWriter
+        }
         objects.append(UnsafeMutableRawPointer(blockWriter))
         fragmentTable = try made(sqfs_frag_table_create(0), "create the fragment table")
         objects.append(UnsafeMutableRawPointer(fragmentTable))
@@ -101,6 +120,15 @@ final class LibraryObjects {
         objects.append(UnsafeMutableRawPointer(directoryWriter))
         created = objects
         complete = true
+    }
+
+    /// Called by the block writer, on the thread that stores blocks, for each block it stored.
+    private static let recordBlock: sqb_block_written_fn = { context, location, size, flags, data in
+        guard let context, let data else { return }
+        let kind: BlockDigestTable.Kind =
+            flags & UInt32(SQFS_BLK_FRAGMENT_BLOCK.rawValue) != 0 ? .fragmentBlock : .dataBlock
+        Unmanaged<BlockDigestRecorder>.fromOpaque(context).takeUnretainedValue()
+            .record(kind, offset: location, bytes: UnsafeRawBufferPointer(start: data, count: Int(size)))
     }
 
     deinit {

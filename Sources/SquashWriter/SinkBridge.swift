@@ -1,5 +1,6 @@
 import CSquashfs
 import CSquashfsShims
+import Crypto
 import Synchronization
 
 /// Presents an `ImageSink` to libsquashfs as an append-only `sqfs_file_t`.
@@ -16,7 +17,16 @@ final class SinkBridge: @unchecked Sendable {
         var size: UInt64 = 0
         var header: [UInt8]?
         var failure: BuildError?
+        /// The first bytes as first written (placeholder superblock, compressor options).
+        var head: [UInt8] = []
+        /// A running digest of what is appended from `regionStart` on, while one is open.
+        var region: SHA256?
+        var regionStart: UInt64 = 0
     }
+
+    /// How much of the image's start is kept for `headBytes`: more than the superblock and the
+    /// largest compressor options.
+    static let headCapture = 4096
 
     private let lock = Mutex(())
     private var unsafeState: State
@@ -34,20 +44,51 @@ final class SinkBridge: @unchecked Sendable {
     var header: [UInt8]? { withLock { $0.header } }
     var failure: BuildError? { withLock { $0.failure } }
 
+    /// The image's first `count` bytes as they will be once finished (the final superblock over
+    /// the placeholder); nil before the final superblock is written.
+    func finalHead(count: Int) -> [UInt8]? {
+        withLock { state in
+            guard let header = state.header, count >= header.count, count <= state.head.count else { return nil }
+            return header + state.head[header.count..<count]
+        }
+    }
+
+    /// Starts digesting what is appended from now on (the metadata tables).
+    func beginRegion() {
+        withLock { state in
+            state.region = SHA256()
+            state.regionStart = state.size
+        }
+    }
+
+    /// Ends the digest `beginRegion` started: where the region starts, its length and SHA-256.
+    func endRegion() -> (start: UInt64, length: UInt64, digest: [UInt8])? {
+        withLock { state in
+            defer { state.region = nil }
+            return state.region.map { (state.regionStart, state.size - state.regionStart, Array($0.finalize())) }
+        }
+    }
+
+    /// Appends to the sink, keeping the head and the open region's digest up to date.
+    private static func appendLocked(_ bytes: UnsafeRawBufferPointer, _ state: inout State) throws {
+        try state.sink.write(bytes)
+        if state.head.count < headCapture {
+            state.head += bytes.prefix(headCapture - state.head.count)
+        }
+        state.region?.update(bufferPointer: bytes)
+        state.size += UInt64(bytes.count)
+    }
+
     /// Appends bytes outside libsquashfs (the padding at the end).
     func append(_ bytes: UnsafeRawBufferPointer) throws {
-        try withLock { state in
-            try state.sink.write(bytes)
-            state.size += UInt64(bytes.count)
-        }
+        try withLock { state in try Self.appendLocked(bytes, &state) }
     }
 
     func write(at offset: UInt64, _ bytes: UnsafeRawBufferPointer) -> Int32 {
         withLock { state in
             if offset == state.size {
                 do {
-                    try state.sink.write(bytes)
-                    state.size += UInt64(bytes.count)
+                    try Self.appendLocked(bytes, &state)
                     return 0
                 } catch let error as BuildError {
                     state.failure = state.failure ?? error

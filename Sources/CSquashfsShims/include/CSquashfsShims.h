@@ -63,9 +63,11 @@ sqfs_compressor_t *sqb_compressor_no_grow(sqfs_compressor_t *inner);
 typedef void (*sqb_block_written_fn)(void *ctx, uint64_t location, uint32_t size, uint32_t flags,
                                      const uint8_t *data);
 
-/* Wraps a block writer so that `observe` sees every non-empty block after it is stored, with its
- * location and flags (SQFS_BLK_FRAGMENT_BLOCK marks fragment blocks). Takes ownership of inner;
- * returns NULL (and leaves inner alone) on allocation failure. `ctx` must outlive the writer. */
-sqfs_block_writer_t *sqb_block_writer_observed(sqfs_block_writer_t *inner, void *ctx, sqb_block_written_fn observe);
+/* Wraps a block writer that appends to `file` (one that never deduplicates) so that `observe` sees
+ * every stored block with its offset and flags (SQFS_BLK_FRAGMENT_BLOCK marks fragment blocks).
+ * Takes ownership of inner; returns NULL (and leaves inner alone) on allocation failure. `ctx`
+ * and `file` must outlive the writer. */
+sqfs_block_writer_t *sqb_block_writer_observed(sqfs_block_writer_t *inner, sqfs_file_t *file, void *ctx,
+                                               sqb_block_written_fn observe);
 
 #endif
