@@ -14,9 +14,9 @@ struct IndexLoader {
     let compressor: UnsafeMutablePointer<sqfs_compressor_t>
 
     private static let noXattr = UInt32.max
-    private static let noFragment = UInt32.max
+    static let noFragment = UInt32.max
 
-    private func corrupt(_ what: String, _ code: Int32? = nil) -> ImageError {
+    func corrupt(_ what: String, _ code: Int32? = nil) -> ImageError {
         .corrupt(image: imageName, reason: code.map { "\(what): \(SquashfsStatus.describe($0))" } ?? what)
     }
 
@@ -26,33 +26,12 @@ struct IndexLoader {
 
         guard let idTable = sqfs_id_table_create(0) else { throw corrupt("cannot allocate id table") }
         defer { sqb_destroy(UnsafeMutableRawPointer(idTable)) }
-        var status = sqfs_id_table_read(idTable, file, superblock, compressor)
+        let status = sqfs_id_table_read(idTable, file, superblock, compressor)
         guard status == 0 else { throw corrupt("id table", status) }
 
-        if superblock.pointee.fragment_entry_count > 0 {
-            guard let fragmentTable = sqfs_frag_table_create(0) else { throw corrupt("cannot allocate fragment table") }
-            defer { sqb_destroy(UnsafeMutableRawPointer(fragmentTable)) }
-            status = sqfs_frag_table_read(fragmentTable, file, superblock, compressor)
-            guard status == 0 else { throw corrupt("fragment table", status) }
-            let count = sqfs_frag_table_get_size(fragmentTable)
-            index.fragments.reserveCapacity(count)
-            for position in 0..<count {
-                var fragment = sqfs_fragment_t()
-                status = sqfs_frag_table_lookup(fragmentTable, UInt32(position), &fragment)
-                guard status == 0 else { throw corrupt("fragment \(position)", status) }
-                index.fragments.append(.init(start: fragment.start_offset, word: fragment.size))
-            }
-        }
+        if superblock.pointee.fragment_entry_count > 0 { index.fragments = try loadFragments() }
 
-        var xattrReader: OpaquePointer?
-        if superblock.pointee.xattr_id_table_start != UInt64.max,
-            superblock.pointee.flags & UInt16(SQFS_FLAG_NO_XATTRS.rawValue) == 0
-        {
-            xattrReader = sqfs_xattr_reader_create(0)
-            guard let xattrReader else { throw corrupt("cannot allocate xattr reader") }
-            status = sqfs_xattr_reader_load(xattrReader, superblock, file, compressor)
-            guard status == 0 else { throw corrupt("xattr table", status) }
-        }
+        let xattrReader = try openXattrReader()
         defer { if let xattrReader { sqb_destroy(UnsafeMutableRawPointer(xattrReader)) } }
 
         guard let reader = sqfs_dir_reader_create(superblock, compressor, file, 0) else {
@@ -60,19 +39,9 @@ struct IndexLoader {
         }
         defer { sqb_destroy(UnsafeMutableRawPointer(reader)) }
 
-        var rootInode: UnsafeMutablePointer<sqfs_inode_generic_t>?
-        status = sqfs_dir_reader_get_root_inode(reader, &rootInode)
-        guard status == 0, let rootInode else { throw corrupt("root inode", status) }
-        guard
-            Int32(rootInode.pointee.base.type) == Int32(SQFS_INODE_DIR.rawValue)
-                || Int32(rootInode.pointee.base.type) == Int32(SQFS_INODE_EXT_DIR.rawValue)
-        else {
-            sqfs_free(rootInode)
-            throw corrupt("root inode is not a directory")
-        }
+        let rootInode = try readRootInode(reader)
 
         var context = Context(index: index, blockSize: blockSize, idTable: idTable, xattrReader: xattrReader)
-        let inodeLimit = Int(superblock.pointee.inode_count)
         let rootID = try context.addNode(rootInode, loader: self)
         context.index.directories[Int(context.index.nodes[0].payload)].parent = rootID
         var pending: [(UInt32, UnsafeMutablePointer<sqfs_inode_generic_t>)] = [(rootID, rootInode)]
@@ -80,60 +49,114 @@ struct IndexLoader {
 
         while let (directoryID, directoryInode) = pending.popLast() {
             defer { sqfs_free(directoryInode) }
-            status = sqfs_dir_reader_open_dir(reader, directoryInode, 0)
-            guard status == 0 else {
-                throw corrupt("directory of inode \(directoryInode.pointee.base.inode_number)", status)
-            }
-            let firstEntry = UInt32(context.index.entries.count)
-            while true {
-                var entry: UnsafeMutablePointer<sqfs_dir_entry_t>?
-                status = sqfs_dir_reader_read(reader, &entry)
-                if status > 0 { break }
-                guard status == 0, let entry else { throw corrupt("directory entry", status) }
-                defer { sqfs_free(entry) }
-                let nameLength = Int(entry.pointee.size) + 1
-                let nameBytes = UnsafeBufferPointer(start: sqb_dir_entry_name(entry), count: nameLength)
-                if let problem = Self.unsafeNameProblem(nameBytes) {
-                    let parent = context.path(of: directoryID)
-                    context.index.rejectedEntries.append(
-                        (parent.hasSuffix("/") ? parent : parent + "/")
-                            + "\(String(decoding: nameBytes, as: UTF8.self)): \(problem)")
-                    continue
-                }
-                var childInode: UnsafeMutablePointer<sqfs_inode_generic_t>?
-                status = sqfs_dir_reader_get_inode(reader, &childInode)
-                guard status == 0, let childInode else {
-                    throw corrupt("inode of '\(String(decoding: nameBytes, as: UTF8.self))'", status)
-                }
-                let childID: UInt32
-                let isDirectory = Self.isDirectory(childInode)
-                do {
-                    childID = try context.addNode(childInode, loader: self)
-                } catch {
-                    sqfs_free(childInode)
-                    throw error
-                }
-                context.index.entries.append(
-                    .init(nameStart: UInt32(context.index.names.count), nameLength: UInt32(nameLength), node: childID))
-                context.index.names.append(contentsOf: nameBytes)
-                context.index.names.append(0)  // NUL-terminated, so FUSE can take names in place
-                if isDirectory {
-                    context.index.directories[Int(context.index.nodes[Int(childID) - 1].payload)].parent = directoryID
-                    pending.append((childID, childInode))
-                } else {
-                    sqfs_free(childInode)
-                }
-                if context.index.nodes.count > max(inodeLimit, 1) {
-                    throw corrupt("more inodes reachable than the superblock's \(inodeLimit)")
-                }
-            }
-            let count = UInt32(context.index.entries.count) - firstEntry
-            let directoryIndex = Int(context.index.nodes[Int(directoryID) - 1].payload)
-            context.index.directories[directoryIndex].firstEntry = firstEntry
-            context.index.directories[directoryIndex].entryCount = count
-            context.sortEntries(from: Int(firstEntry), count: Int(count))
+            try readDirectory(directoryID, directoryInode, reader: reader, context: &context, pending: &pending)
         }
         return context.index
+    }
+
+    /// The fragment table: where each fragment block lies and its size word.
+    private func loadFragments() throws -> [ImageIndex.Fragment] {
+        guard let fragmentTable = sqfs_frag_table_create(0) else { throw corrupt("cannot allocate fragment table") }
+        defer { sqb_destroy(UnsafeMutableRawPointer(fragmentTable)) }
+        var status = sqfs_frag_table_read(fragmentTable, file, superblock, compressor)
+        guard status == 0 else { throw corrupt("fragment table", status) }
+        let count = sqfs_frag_table_get_size(fragmentTable)
+        var fragments = [ImageIndex.Fragment]()
+        fragments.reserveCapacity(count)
+        for position in 0..<count {
+            var fragment = sqfs_fragment_t()
+            status = sqfs_frag_table_lookup(fragmentTable, UInt32(position), &fragment)
+            guard status == 0 else { throw corrupt("fragment \(position)", status) }
+            fragments.append(.init(start: fragment.start_offset, word: fragment.size))
+        }
+        return fragments
+    }
+
+    /// A reader of the xattr table, or nil when the image has none; the caller destroys it.
+    private func openXattrReader() throws -> OpaquePointer? {
+        guard superblock.pointee.xattr_id_table_start != UInt64.max,
+            superblock.pointee.flags & UInt16(SQFS_FLAG_NO_XATTRS.rawValue) == 0
+        else { return nil }
+        guard let xattrReader = sqfs_xattr_reader_create(0) else { throw corrupt("cannot allocate xattr reader") }
+        let status = sqfs_xattr_reader_load(xattrReader, superblock, file, compressor)
+        guard status == 0 else {
+            sqb_destroy(UnsafeMutableRawPointer(xattrReader))
+            throw corrupt("xattr table", status)
+        }
+        return xattrReader
+    }
+
+    /// The root directory's inode; the caller frees it.
+    private func readRootInode(_ reader: OpaquePointer) throws -> UnsafeMutablePointer<sqfs_inode_generic_t> {
+        var rootInode: UnsafeMutablePointer<sqfs_inode_generic_t>?
+        let status = sqfs_dir_reader_get_root_inode(reader, &rootInode)
+        guard status == 0, let rootInode else { throw corrupt("root inode", status) }
+        guard Self.isDirectory(rootInode) else {
+            sqfs_free(rootInode)
+            throw corrupt("root inode is not a directory")
+        }
+        return rootInode
+    }
+
+    /// Indexes the entries of directory `directoryID`, in byte order, and queues its
+    /// subdirectories' inodes on `pending` (whoever pops one frees it).
+    private func readDirectory(
+        _ directoryID: UInt32, _ directoryInode: UnsafeMutablePointer<sqfs_inode_generic_t>, reader: OpaquePointer,
+        context: inout Context, pending: inout [(UInt32, UnsafeMutablePointer<sqfs_inode_generic_t>)]
+    ) throws {
+        let inodeLimit = Int(superblock.pointee.inode_count)
+        var status = sqfs_dir_reader_open_dir(reader, directoryInode, 0)
+        guard status == 0 else {
+            throw corrupt("directory of inode \(directoryInode.pointee.base.inode_number)", status)
+        }
+        let firstEntry = UInt32(context.index.entries.count)
+        while true {
+            var entry: UnsafeMutablePointer<sqfs_dir_entry_t>?
+            status = sqfs_dir_reader_read(reader, &entry)
+            if status > 0 { break }
+            guard status == 0, let entry else { throw corrupt("directory entry", status) }
+            defer { sqfs_free(entry) }
+            let nameLength = Int(entry.pointee.size) + 1
+            let nameBytes = UnsafeBufferPointer(start: sqb_dir_entry_name(entry), count: nameLength)
+            if let problem = Self.unsafeNameProblem(nameBytes) {
+                let parent = context.path(of: directoryID)
+                context.index.rejectedEntries.append(
+                    (parent.hasSuffix("/") ? parent : parent + "/")
+                        + "\(String(decoding: nameBytes, as: UTF8.self)): \(problem)")
+                continue
+            }
+            var childInode: UnsafeMutablePointer<sqfs_inode_generic_t>?
+            status = sqfs_dir_reader_get_inode(reader, &childInode)
+            guard status == 0, let childInode else {
+                throw corrupt("inode of '\(String(decoding: nameBytes, as: UTF8.self))'", status)
+            }
+            let childID: UInt32
+            let isDirectory = Self.isDirectory(childInode)
+            do {
+                childID = try context.addNode(childInode, loader: self)
+            } catch {
+                sqfs_free(childInode)
+                throw error
+            }
+            context.index.entries.append(
+                .init(nameStart: UInt32(context.index.names.count), nameLength: UInt32(nameLength), node: childID))
+            context.index.names.append(contentsOf: nameBytes)
+            context.index.names.append(0)  // NUL-terminated, so FUSE can take names in place
+            if isDirectory {
+                context.index.directories[Int(context.index.nodes[Int(childID) - 1].payload)].parent = directoryID
+                pending.append((childID, childInode))
+            } else {
+                sqfs_free(childInode)
+            }
+            if context.index.nodes.count > max(inodeLimit, 1) {
+                throw corrupt("more inodes reachable than the superblock's \(inodeLimit)")
+            }
+        }
+        let count = UInt32(context.index.entries.count) - firstEntry
+        let directoryIndex = Int(context.index.nodes[Int(directoryID) - 1].payload)
+        context.index.directories[directoryIndex].firstEntry = firstEntry
+        context.index.directories[directoryIndex].entryCount = count
+        context.sortEntries(from: Int(firstEntry), count: Int(count))
     }
 
     static func isDirectory(_ inode: UnsafeMutablePointer<sqfs_inode_generic_t>) -> Bool {
@@ -149,198 +172,5 @@ struct IndexLoader {
         if name.contains(UInt8(ascii: "/")) { return "name contains '/'" }
         if name.contains(0) { return "name contains a NUL byte" }
         return nil
-    }
-
-    /// Mutable state of one load.
-    private struct Context {
-        var index: ImageIndex
-        let blockSize: UInt64
-        let idTable: OpaquePointer
-        let xattrReader: OpaquePointer?
-        var hardLinks: [UInt32: UInt32] = [:]  // squashfs inode number -> NodeID
-        var seenDirectories: Set<UInt32> = []
-        var xattrDone: Set<UInt32> = []
-
-        func path(of node: UInt32) -> String {
-            var parts = [String]()
-            var current = node
-            var guardCount = 0
-            while current != 1, guardCount < 4096 {
-                guardCount += 1
-                let directory = index.directories[Int(index.nodes[Int(current) - 1].payload)]
-                let parent = directory.parent
-                let parentDirectory = index.directories[Int(index.nodes[Int(parent) - 1].payload)]
-                let range =
-                    Int(parentDirectory.firstEntry)..<Int(parentDirectory.firstEntry + parentDirectory.entryCount)
-                if let entry = index.entries[range].first(where: { $0.node == current }) {
-                    let start = Int(entry.nameStart)
-                    parts.append(String(decoding: index.names[start..<start + Int(entry.nameLength)], as: UTF8.self))
-                }
-                current = parent
-            }
-            return "/" + parts.reversed().joined(separator: "/")
-        }
-
-        mutating func sortEntries(from start: Int, count: Int) {
-            guard count > 1 else { return }
-            let names = index.names
-            func less(_ a: ImageIndex.Entry, _ b: ImageIndex.Entry) -> Bool {
-                names.withUnsafeBytes { pool in
-                    let left = UnsafeRawBufferPointer(
-                        rebasing: pool[Int(a.nameStart)..<Int(a.nameStart + a.nameLength)])
-                    let right = UnsafeRawBufferPointer(
-                        rebasing: pool[Int(b.nameStart)..<Int(b.nameStart + b.nameLength)])
-                    return NameOrder.compare(left, right) < 0
-                }
-            }
-            let slice = index.entries[start..<start + count]
-            var sorted = true
-            for position in slice.indices.dropFirst() where !less(slice[position - 1], slice[position]) {
-                sorted = false
-                break
-            }
-            if !sorted { index.entries[start..<start + count].sort(by: less) }
-        }
-
-        mutating func addNode(_ inode: UnsafeMutablePointer<sqfs_inode_generic_t>, loader: IndexLoader) throws -> UInt32
-        {
-            let base = inode.pointee.base
-            let number = base.inode_number
-            let isDirectory = IndexLoader.isDirectory(inode)
-            if isDirectory {
-                guard seenDirectories.insert(number).inserted else {
-                    throw loader.corrupt("directory inode \(number) is reachable twice (a loop)")
-                }
-            } else if let existing = hardLinks[number] {
-                return existing
-            }
-            var uid: UInt32 = 0
-            var gid: UInt32 = 0
-            var status = sqfs_id_table_index_to_id(idTable, base.uid_idx, &uid)
-            guard status == 0 else { throw loader.corrupt("uid index \(base.uid_idx) of inode \(number)", status) }
-            status = sqfs_id_table_index_to_id(idTable, base.gid_idx, &gid)
-            guard status == 0 else { throw loader.corrupt("gid index \(base.gid_idx) of inode \(number)", status) }
-
-            var node = ImageIndex.Node(
-                mode: UInt32(base.mode & 0o7777), uid: uid, gid: gid, mtime: base.mod_time, nlink: 1,
-                xattrIndex: UInt32.max, size: 0, payload: 0)
-            var xattrIndex = UInt32.max
-            if sqfs_inode_get_xattr_index(inode, &xattrIndex) == 0 { node.xattrIndex = xattrIndex }
-
-            let data = inode.pointee.data
-            switch Int32(base.type) {
-            case Int32(SQFS_INODE_DIR.rawValue), Int32(SQFS_INODE_EXT_DIR.rawValue):
-                let extended = Int32(base.type) == Int32(SQFS_INODE_EXT_DIR.rawValue)
-                node.mode |= UInt32(S_IFDIR)
-                node.nlink = extended ? data.dir_ext.nlink : data.dir.nlink
-                node.size = UInt64(extended ? data.dir_ext.size : UInt32(data.dir.size))
-                node.payload = UInt32(index.directories.count)
-                index.directories.append(.init(firstEntry: 0, entryCount: 0, parent: 0))
-            case Int32(SQFS_INODE_FILE.rawValue), Int32(SQFS_INODE_EXT_FILE.rawValue):
-                let extended = Int32(base.type) == Int32(SQFS_INODE_EXT_FILE.rawValue)
-                node.mode |= UInt32(S_IFREG)
-                let start = extended ? data.file_ext.blocks_start : UInt64(data.file.blocks_start)
-                node.size = extended ? data.file_ext.file_size : UInt64(data.file.file_size)
-                node.nlink = extended ? data.file_ext.nlink : 1
-                let fragmentIndex = extended ? data.file_ext.fragment_idx : data.file.fragment_index
-                let fragmentOffset = extended ? data.file_ext.fragment_offset : data.file.fragment_offset
-                let count = Int(sqfs_inode_get_file_block_count(inode))
-                let hasFragment = fragmentIndex != IndexLoader.noFragment
-                let expected = hasFragment ? node.size / blockSize : (node.size + blockSize - 1) / blockSize
-                guard UInt64(count) == expected else {
-                    throw loader.corrupt("file inode \(number): \(count) blocks for \(node.size) bytes")
-                }
-                if hasFragment {
-                    guard Int(fragmentIndex) < index.fragments.count else {
-                        throw loader.corrupt("file inode \(number): fragment \(fragmentIndex) does not exist")
-                    }
-                    guard UInt64(fragmentOffset) + node.size % blockSize <= blockSize else {
-                        throw loader.corrupt("file inode \(number): fragment offset \(fragmentOffset) out of range")
-                    }
-                }
-                let words = UnsafeBufferPointer(start: sqb_inode_extra(inode), count: count)
-                let first = UInt32(index.blockOffsets.count)
-                var offset = start
-                for word in words {
-                    index.blockOffsets.append(offset)
-                    index.blockWords.append(word)
-                    offset += UInt64(word & BlockWord.sizeMask)
-                }
-                node.payload = UInt32(index.files.count)
-                index.files.append(
-                    .init(
-                        firstBlock: first, blockCount: UInt32(count), fragmentIndex: fragmentIndex,
-                        fragmentOffset: fragmentOffset))
-            case Int32(SQFS_INODE_SLINK.rawValue), Int32(SQFS_INODE_EXT_SLINK.rawValue):
-                let extended = Int32(base.type) == Int32(SQFS_INODE_EXT_SLINK.rawValue)
-                node.mode |= UInt32(S_IFLNK)
-                let length = Int(extended ? data.slink_ext.target_size : data.slink.target_size)
-                node.nlink = extended ? data.slink_ext.nlink : data.slink.nlink
-                guard length <= Int(inode.pointee.payload_bytes_used) else {
-                    throw loader.corrupt("symlink inode \(number): target length \(length) exceeds its inode")
-                }
-                let raw = UnsafeRawPointer(sqb_inode_extra(inode)!).assumingMemoryBound(to: UInt8.self)
-                node.size = UInt64(length)
-                node.payload = UInt32(index.symlinkTargets.count)
-                index.symlinkTargets.append(Array(UnsafeBufferPointer(start: raw, count: length)))
-            case Int32(SQFS_INODE_BDEV.rawValue), Int32(SQFS_INODE_EXT_BDEV.rawValue),
-                Int32(SQFS_INODE_CDEV.rawValue), Int32(SQFS_INODE_EXT_CDEV.rawValue):
-                let type = Int32(base.type)
-                let extended =
-                    type == Int32(SQFS_INODE_EXT_BDEV.rawValue) || type == Int32(SQFS_INODE_EXT_CDEV.rawValue)
-                let block = type == Int32(SQFS_INODE_BDEV.rawValue) || type == Int32(SQFS_INODE_EXT_BDEV.rawValue)
-                node.mode |= UInt32(block ? S_IFBLK : S_IFCHR)
-                node.nlink = extended ? data.dev_ext.nlink : data.dev.nlink
-                node.payload = extended ? data.dev_ext.devno : data.dev.devno
-            case Int32(SQFS_INODE_FIFO.rawValue), Int32(SQFS_INODE_EXT_FIFO.rawValue),
-                Int32(SQFS_INODE_SOCKET.rawValue), Int32(SQFS_INODE_EXT_SOCKET.rawValue):
-                let type = Int32(base.type)
-                let extended =
-                    type == Int32(SQFS_INODE_EXT_FIFO.rawValue) || type == Int32(SQFS_INODE_EXT_SOCKET.rawValue)
-                let fifo = type == Int32(SQFS_INODE_FIFO.rawValue) || type == Int32(SQFS_INODE_EXT_FIFO.rawValue)
-                node.mode |= UInt32(fifo ? S_IFIFO : S_IFSOCK)
-                node.nlink = extended ? data.ipc_ext.nlink : data.ipc.nlink
-            default:
-                throw loader.corrupt("inode \(number) has unknown type \(base.type)")
-            }
-            if node.nlink == 0 { node.nlink = 1 }
-            if node.xattrIndex != UInt32.max {
-                try loadXattrs(node.xattrIndex, loader: loader)
-            }
-            index.nodes.append(node)
-            let id = UInt32(index.nodes.count)
-            if !isDirectory { hardLinks[number] = id }
-            return id
-        }
-
-        mutating func loadXattrs(_ xattrIndex: UInt32, loader: IndexLoader) throws {
-            guard xattrDone.insert(xattrIndex).inserted else { return }
-            guard let xattrReader else {
-                throw loader.corrupt("an inode references xattr set \(xattrIndex) but the image has no xattr table")
-            }
-            var descriptor = sqfs_xattr_id_t()
-            var status = sqfs_xattr_reader_get_desc(xattrReader, xattrIndex, &descriptor)
-            guard status == 0 else { throw loader.corrupt("xattr set \(xattrIndex)", status) }
-            status = sqfs_xattr_reader_seek_kv(xattrReader, &descriptor)
-            guard status == 0 else { throw loader.corrupt("xattr set \(xattrIndex)", status) }
-            var attributes = [ExtendedAttribute]()
-            for _ in 0..<descriptor.count {
-                var key: UnsafeMutablePointer<sqfs_xattr_entry_t>?
-                status = sqfs_xattr_reader_read_key(xattrReader, &key)
-                guard status == 0, let key else { throw loader.corrupt("xattr key in set \(xattrIndex)", status) }
-                defer { sqfs_free(key) }
-                var value: UnsafeMutablePointer<sqfs_xattr_value_t>?
-                status = sqfs_xattr_reader_read_value(xattrReader, key, &value)
-                guard status == 0, let value else { throw loader.corrupt("xattr value in set \(xattrIndex)", status) }
-                defer { sqfs_free(value) }
-                // libsquashfs returns the key with its prefix restored and NUL-terminated;
-                // `size` still counts only the stored suffix.
-                let name = String(cString: sqb_xattr_entry_key(key)!)
-                let bytes = Array(
-                    UnsafeBufferPointer(start: sqb_xattr_value_bytes(value), count: Int(value.pointee.size)))
-                attributes.append(ExtendedAttribute(name: name, value: bytes))
-            }
-            index.xattrs[xattrIndex] = attributes
-        }
     }
 }
