@@ -4,6 +4,8 @@ import Foundation
     import Glibc
 #endif
 
+// Eviction: least recently used packs go first, over the whole directory (all namespaces),
+// down to 90% of the capacity and above the free-space floor.
 extension DiskBlockCache {
     /// Makes sure `bytes` more fit under the free-space floor; false when they can't.
     func makeRoom(for bytes: Int) -> Bool {

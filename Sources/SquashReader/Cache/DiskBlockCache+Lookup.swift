@@ -4,6 +4,8 @@ import Foundation
     import Glibc
 #endif
 
+// Lookup and verification: an entry is read back and its XXH3 digest checked (see
+// `DiskCacheEntry.decode`) before any byte is served; a bad entry is deleted, never served.
 extension DiskBlockCache {
     /// The block's bytes, or nil when it is absent or fails verification (then it is deleted).
     public func get(offset: UInt64, length: Int) -> [UInt8]? {

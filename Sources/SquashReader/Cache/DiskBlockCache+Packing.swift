@@ -4,6 +4,8 @@ import Foundation
     import Glibc
 #endif
 
+// Pack writing: a run of blocks goes to disk as one file under a temporary name, then is
+// hard-linked under each block's name, so readers in any process see a whole entry or none.
 extension DiskBlockCache {
     /// Stores the block at `offset`. Failures (full disk, removed directory) only skip the write:
     /// the cache is an accelerator, never a reason for a read to fail.
