@@ -1,14 +1,10 @@
 import Synchronization
 
-/// A decompressed data or fragment block. A block stored uncompressed is a slice of the range
-/// read that brought it (no copy); the cache counts its own length.
-typealias Block = ArraySlice<UInt8>
-
 /// A byte-bounded cache of decompressed blocks keyed by their on-disk offset, shared by all
 /// reader threads. Sharded so that parallel readers rarely wait on one lock. Least recently used
 /// blocks go first, where a block's first read does not count as a use: a streamed block, read
 /// once, goes in its arrival order, before the blocks fetched after it.
-final class BlockCache: Sendable {
+final class MemoryBlockCache: BlockCache {
     private struct Slot {
         var bytes: Block
         var lastUse: UInt64
@@ -89,6 +85,14 @@ final class BlockCache: Sendable {
                 shard.bytes -= slot.bytes.count
             }
         }
+    }
+
+    func cached(_ block: BlockReference) -> Block? { get(block.offset) }
+
+    func contains(_ block: BlockReference) -> Bool { contains(block.offset) }
+
+    func store(_ bytes: Block, for block: BlockReference, slicesLargerBuffer: Bool) {
+        insert(block.offset, bytes, shared: slicesLargerBuffer)
     }
 
     var residentBytes: Int { shards.reduce(0) { total, box in total + box.state.withLock { $0.bytes } } }

@@ -6,18 +6,6 @@ import Synchronization
     import Glibc
 #endif
 
-/// Where one block of file data lives and how big it is once decompressed.
-struct BlockReference: Sendable {
-    /// On-disk offset; also the cache key (data and fragment blocks never share an offset).
-    var offset: UInt64
-    var word: UInt32
-    /// Exact decompressed size for data blocks; nil for fragment blocks (any size up to the block size).
-    var expectedSize: Int?
-
-    var storedSize: Int { BlockWord.storedSize(word) }
-    var isSparse: Bool { storedSize == 0 }
-}
-
 /// Turns block references into decompressed bytes: from the cache, or by fetching every
 /// missing block in as few range reads as possible (adjacent blocks merge), decompressing
 /// each once even when many threads want it at the same moment.
@@ -34,12 +22,12 @@ final class BlockFetcher: Sendable {
     private let source: any RangeSource
     private let imageName: String
     private let blockSize: Int
-    private let cache: BlockCache
+    /// Decompressed blocks in memory.
+    private let cache: any BlockCache
     private let decompressors: DecompressorPool
     private let statistics: ReaderStatistics
     private let pending = Mutex<[UInt64: Pending]>([:])
-    /// Adjacent blocks merge into one request up to this many bytes.
-    private let maxRequestBytes: Int
+    private let planner: FetchPlanner
     /// Background fetches in flight at once: enough to keep a readahead window of 8 MiB requests
     /// moving over a long round trip, few enough not to starve on-demand reads. A full 128 MiB
     /// window is 16 requests, so a few wait here and start as others finish: the link stays busy
@@ -53,7 +41,7 @@ final class BlockFetcher: Sendable {
     private let onDemandFetches = Atomic<Int>(0)
 
     init(
-        source: any RangeSource, imageName: String, blockSize: Int, cache: BlockCache,
+        source: any RangeSource, imageName: String, blockSize: Int, cache: any BlockCache,
         decompressors: DecompressorPool, statistics: ReaderStatistics, maxRequestBytes: Int = 8 << 20,
         diskCache: DiskBlockCache? = nil
     ) {
@@ -65,7 +53,7 @@ final class BlockFetcher: Sendable {
         self.cache = cache
         self.decompressors = decompressors
         self.statistics = statistics
-        self.maxRequestBytes = maxRequestBytes
+        planner = FetchPlanner(maxRequestBytes: maxRequestBytes)
     }
 
     func blocks(_ references: [BlockReference]) throws -> [Block] {
@@ -75,7 +63,7 @@ final class BlockFetcher: Sendable {
         for (index, reference) in references.enumerated() {
             if reference.isSparse {
                 results[index] = [UInt8](repeating: 0, count: reference.expectedSize ?? blockSize)[...]
-            } else if let cached = cache.get(reference.offset) {
+            } else if let cached = cache.cached(reference) {
                 statistics.cacheHits.add(1, ordering: .relaxed)
                 results[index] = cached
             }
@@ -120,7 +108,7 @@ final class BlockFetcher: Sendable {
         var claimed = [Item]()
         pending.withLock { table in
             for reference in references where !reference.isSparse && table[reference.offset] == nil {
-                if cache.contains(reference.offset) { continue }
+                if cache.contains(reference) { continue }
                 let entry = Pending()
                 table[reference.offset] = entry
                 claimed.append((reference, entry))
@@ -146,20 +134,8 @@ final class BlockFetcher: Sendable {
     /// Returns the bytes fetched.
     func hydrate(_ references: [BlockReference], concurrency: Int, isCancelled: () -> Bool) throws -> Int {
         guard let diskCache else { return 0 }
-        var runs = [(range: ByteRange, members: [BlockReference])]()
-        for reference in references.sorted(by: { $0.offset < $1.offset }) where !reference.isSparse {
-            if let last = runs.last?.members.last, last.offset == reference.offset { continue }
-            // Presence is enough here; a damaged entry is caught and refetched when it is read.
-            if access(diskCache.path(offset: reference.offset, length: reference.storedSize), F_OK) == 0 { continue }
-            if let last = runs.last, last.range.end == reference.offset,
-                last.range.length + reference.storedSize <= maxRequestBytes
-            {
-                runs[runs.count - 1].range.length += reference.storedSize
-                runs[runs.count - 1].members.append(reference)
-            } else {
-                runs.append((ByteRange(offset: reference.offset, length: reference.storedSize), [reference]))
-            }
-        }
+        // Presence is enough here; a damaged entry is caught and refetched when it is read.
+        let runs = planner.runs(of: references, block: { $0 }, skip: { $0.isSparse || diskCache.contains($0) })
         var fetched = 0
         var next = 0
         while next < runs.count {
@@ -177,11 +153,8 @@ final class BlockFetcher: Sendable {
             for (run, payload) in zip(batch, payloads) {
                 fetched += payload.count
                 statistics.bytesFetched.add(payload.count, ordering: .relaxed)
-                diskCache.put(
-                    blocks: run.members.map { member in
-                        let start = Int(member.offset - run.range.offset)
-                        return (member.offset, payload[start..<start + member.storedSize])
-                    })
+                diskCache.store(
+                    run: run.members.map { ($0, run.storedBytes(of: $0, in: payload)) }, slicesLargerBuffer: true)
             }
         }
         return fetched
@@ -190,7 +163,8 @@ final class BlockFetcher: Sendable {
     private func publish(_ item: Item, _ result: Result<Block, any Error>) {
         if case .success(let bytes) = result {
             // Uncompressed blocks are slices of the range read; decompressed ones own their storage.
-            cache.insert(item.reference.offset, bytes, shared: !BlockWord.isCompressed(item.reference.word))
+            cache.store(
+                bytes, for: item.reference, slicesLargerBuffer: !BlockWord.isCompressed(item.reference.word))
         }
         item.pending.result = result
         pending.withLock { table in
@@ -204,27 +178,16 @@ final class BlockFetcher: Sendable {
     private func fetch(_ items: [Item]) throws {
         var missing = [Item]()
         for item in items {
-            if let stored = diskCache?.get(offset: item.reference.offset, length: item.reference.storedSize) {
+            if let stored = diskCache?.cached(item.reference) {
                 statistics.diskCacheHits.add(1, ordering: .relaxed)
-                let result = decode(stored[...], item.reference)
+                let result = decode(stored, item.reference)
                 publish(item, result)
             } else {
                 missing.append(item)
             }
         }
         guard !missing.isEmpty else { return }
-        var runs = [(range: ByteRange, members: [Item])]()
-        for item in missing.sorted(by: { $0.reference.offset < $1.reference.offset }) {
-            let size = item.reference.storedSize
-            if let last = runs.last, last.range.end == item.reference.offset,
-                last.range.length + size <= maxRequestBytes
-            {
-                runs[runs.count - 1].range.length += size
-                runs[runs.count - 1].members.append(item)
-            } else {
-                runs.append((ByteRange(offset: item.reference.offset, length: size), [item]))
-            }
-        }
+        let runs = planner.runs(of: missing, block: \.reference)
         statistics.rangeRequests.add(runs.count, ordering: .relaxed)
         // Each run is fetched, decoded and published on its own thread: readers waiting on the
         // first blocks of a readahead window get them as soon as their run lands, and the
@@ -252,8 +215,7 @@ final class BlockFetcher: Sendable {
             statistics.bytesFetched.add(payload.count, ordering: .relaxed)
             var persist = [(offset: UInt64, bytes: ArraySlice<UInt8>)]()
             for member in run.members {
-                let start = Int(member.reference.offset - run.range.offset)
-                let stored = payload[start..<start + member.reference.storedSize]
+                let stored = run.storedBytes(of: member.reference, in: payload)
                 let result = decode(stored, member.reference)
                 if case .success = result, diskWriter != nil { persist.append((member.reference.offset, stored)) }
                 publish(member, result)
