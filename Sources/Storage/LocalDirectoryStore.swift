@@ -392,10 +392,3 @@ public final class LocalDirectoryStore: ObjectStore {
         return StorageError.io(object: key, reason: what + String(cString: strerror(code)))
     }
 }
-
-/// What `createMultipartUpload` records next to the staged parts.
-struct UploadManifest: Codable {
-    var key: String
-    var initiated: Date
-    var metadata: [String: String]
-}

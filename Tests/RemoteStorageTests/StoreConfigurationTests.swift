@@ -20,6 +20,8 @@ struct StoreConfigurationTests {
             return nil
         } catch StorageError.invalidConfiguration(let reason) {
             return reason
+        } catch let error as StoreConfigurationError {
+            return error.reason
         } catch {
             return "unexpected \(error)"
         }
@@ -181,6 +183,40 @@ struct StoreConfigurationTests {
                     "R2_SECRET_ACCESS_KEY": "s",
                 ])
             }?.contains("CLOUDFLARE_ACCOUNT_ID") == true)
+    }
+
+    /// The errors of a selection carry a typed case, so the command line can name its own flag;
+    /// their messages name the missing thing, never a flag.
+    @Test func selectionMistakesAreTypedAndNameNoFlag() {
+        func mistake(_ options: StoreOptions, _ environment: [String: String] = [:]) -> StoreConfigurationError? {
+            do {
+                _ = try StoreConfiguration.resolve(options, environment: environment)
+                return nil
+            } catch {
+                return error as? StoreConfigurationError
+            }
+        }
+        let account = ["CLOUDFLARE_ACCOUNT_ID": "a"]
+        let cases: [(StoreConfigurationError?, StoreConfigurationError)] = [
+            (mistake(StoreOptions(), account.merging(["R2_ACCESS_KEY_ID": "k"]) { $1 }), .noBucket),
+            (mistake(StoreOptions(store: "not a url")), .storeURLNotAURL("not a url")),
+            (mistake(StoreOptions(store: "file://host/x")), .storeFileURLNotAbsolute),
+            (mistake(StoreOptions(store: "r2://")), .storeURLWithoutBucket(scheme: "r2")),
+            (mistake(StoreOptions(store: "ftp://x")), .unsupportedStoreScheme("ftp")),
+            (
+                mistake(StoreOptions(bucket: "b", accessKeyId: "k"), account),
+                .incompleteKeyPair(missing: .secretAccessKey)
+            ),
+            (
+                mistake(StoreOptions(bucket: "b", secretAccessKey: secret), account),
+                .incompleteKeyPair(missing: .accessKeyId)
+            ),
+        ]
+        for (found, expected) in cases {
+            #expect(found == expected)
+            #expect(!expected.description.contains("--"), "\(expected)")
+            #expect(!expected.description.contains(secret))
+        }
     }
 
     @Test func makesTheConfiguredStore() throws {

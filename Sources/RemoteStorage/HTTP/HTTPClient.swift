@@ -30,7 +30,7 @@ public final class HTTPClient: Sendable {
         guard let handle = easy.handle else {
             throw HTTPTransportError(kind: .other, message: "cannot create a curl handle", partial: nil)
         }
-        let transfer = Transfer(options: options, isHead: request.method == "HEAD")
+        let transfer = CurlTransfer(options: options, isHead: request.method == "HEAD")
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
         let code: CURLcode = request.body.withUnsafeBytes { body in
@@ -57,7 +57,7 @@ public final class HTTPClient: Sendable {
 
     private func configure(
         _ handle: UnsafeMutableRawPointer, request: HTTPRequest, body: UnsafeRawBufferPointer,
-        transfer: Transfer, headerList: inout UnsafeMutablePointer<curl_slist>?
+        transfer: CurlTransfer, headerList: inout UnsafeMutablePointer<curl_slist>?
     ) {
         sqb_curl_easy_setopt_ptr(handle, CURLOPT_SHARE, UnsafeRawPointer(share.handle))
         sqb_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
@@ -102,21 +102,21 @@ public final class HTTPClient: Sendable {
 
         let context = Unmanaged.passUnretained(transfer).toOpaque()
         sqb_curl_easy_setopt_write_fn(handle) { data, size, count, context in
-            let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
             let total = size * count
             if let data { transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: total)) }
             return total
         }
         sqb_curl_easy_setopt_ptr(handle, CURLOPT_WRITEDATA, context)
         sqb_curl_easy_setopt_header_fn(handle) { data, size, count, context in
-            let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
             let total = size * count
             if let data { transfer.receiveHeader(UnsafeRawBufferPointer(start: data, count: total)) }
             return total
         }
         sqb_curl_easy_setopt_ptr(handle, CURLOPT_HEADERDATA, context)
         sqb_curl_easy_setopt_xferinfo_fn(handle) { context, _, downloaded, _, uploaded in
-            let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
             return transfer.progress(downloaded: downloaded, uploaded: uploaded) ? 0 : 1
         }
         sqb_curl_easy_setopt_ptr(handle, CURLOPT_XFERINFODATA, context)
@@ -124,7 +124,7 @@ public final class HTTPClient: Sendable {
     }
 
     private static func transportError(
-        _ code: CURLcode, abortedBy: Transfer.AbortReason?, partial: HTTPResponse?
+        _ code: CURLcode, abortedBy: CurlTransfer.AbortReason?, partial: HTTPResponse?
     ) -> HTTPTransportError {
         let text = String(cString: curl_easy_strerror(code))
         if let abortedBy {
@@ -151,67 +151,5 @@ public final class HTTPClient: Sendable {
             kind = .other
         }
         return HTTPTransportError(kind: kind, message: "\(text) (curl \(code.rawValue))", partial: partial)
-    }
-}
-
-/// Per-transfer state reached from curl's callbacks on the calling thread.
-private final class Transfer {
-    enum AbortReason { case firstByte, stalled }
-
-    var headers: [String: String] = [:]
-    var body: [UInt8] = []
-    var abortReason: AbortReason?
-    private let firstByteTimeout: UInt64
-    private let stallTimeout: UInt64
-    private let started = DispatchTime.now().uptimeNanoseconds
-    private var lastProgress = DispatchTime.now().uptimeNanoseconds
-    private var lastCounts: (Int64, Int64) = (0, 0)
-    private var sawResponse = false
-
-    init(options: HTTPClientOptions, isHead: Bool) {
-        firstByteTimeout = UInt64(max(options.firstByteTimeout, 0.001) * 1e9)
-        stallTimeout = UInt64(max(options.stallTimeout, 0.001) * 1e9)
-    }
-
-    func receiveHeader(_ bytes: UnsafeRawBufferPointer) {
-        sawResponse = true
-        lastProgress = DispatchTime.now().uptimeNanoseconds
-        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if line.hasPrefix("HTTP/") {
-            headers = [:]  // a new response (after 100 Continue or a redirect)
-            body = []
-            return
-        }
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        headers[name] = value
-    }
-
-    func receiveBody(_ bytes: UnsafeRawBufferPointer) {
-        lastProgress = DispatchTime.now().uptimeNanoseconds
-        // One allocation for the whole body instead of a doubling series of copies (8 MiB ranges).
-        if body.isEmpty, let length = headers["content-length"].flatMap(Int.init), length > 0 {
-            body.reserveCapacity(min(length, 64 << 20))  // a server may answer a range with the whole object
-        }
-        body.append(contentsOf: bytes)
-    }
-
-    /// False aborts the transfer.
-    func progress(downloaded: curl_off_t, uploaded: curl_off_t) -> Bool {
-        let now = DispatchTime.now().uptimeNanoseconds
-        if (Int64(downloaded), Int64(uploaded)) != lastCounts {
-            lastCounts = (Int64(downloaded), Int64(uploaded))
-            lastProgress = now
-        }
-        if !sawResponse && now - lastProgress > firstByteTimeout && now - started > firstByteTimeout {
-            abortReason = .firstByte
-            return false
-        }
-        if sawResponse && now - lastProgress > stallTimeout {
-            abortReason = .stalled
-            return false
-        }
-        return true
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 import Storage
 
-/// Which store to use, resolved from flags, a `--store` URL and the environment.
+/// Which store to use, resolved from explicit options (`StoreOptions`), a store URL and the environment.
 ///
-/// Order: explicit options (flags) first; then the spec's variables (`R2_ACCESS_KEY_ID`,
+/// Order: explicit options first; then the spec's variables (`R2_ACCESS_KEY_ID`,
 /// `R2_SECRET_ACCESS_KEY`, `CLOUDFLARE_ACCOUNT_ID`, `BACKUP_BUCKET_NAME`,
 /// `BACKUP_BUCKET_ENDPOINT`); then the standard `AWS_*` ones. With no cloud setting at all
 /// the local directory store is used (`SQBACKUP_STORE_DIR`, else the XDG data directory).
@@ -48,7 +48,7 @@ public enum StoreConfiguration: Sendable, Equatable, CustomStringConvertible {
             return .local(directory: directory)
         }
         guard let bucket = options.bucket ?? env["BACKUP_BUCKET_NAME"] else {
-            throw StorageError.invalidConfiguration(reason: "no bucket: set BACKUP_BUCKET_NAME (or pass --bucket)")
+            throw StoreConfigurationError.noBucket
         }
         let endpoint: String
         var isR2 = false
@@ -77,8 +77,7 @@ public enum StoreConfiguration: Sendable, Equatable, CustomStringConvertible {
         -> StoreConfiguration
     {
         guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased() else {
-            throw StorageError.invalidConfiguration(
-                reason: "--store \"\(text)\" is not a URL (file:///path, r2://bucket or s3://bucket?endpoint=…)")
+            throw StoreConfigurationError.storeURLNotAURL(text)
         }
         let query = Dictionary(
             (url.queryItems ?? []).compactMap { item in item.value.map { (item.name, $0) } },
@@ -87,12 +86,12 @@ public enum StoreConfiguration: Sendable, Equatable, CustomStringConvertible {
         case "file":
             let path = url.path
             guard path.hasPrefix("/"), url.host?.isEmpty ?? true else {
-                throw StorageError.invalidConfiguration(reason: "--store file URL needs an absolute path: file:///path")
+                throw StoreConfigurationError.storeFileURLNotAbsolute
             }
             return .local(directory: path)
         case "r2", "s3":
             guard let bucket = url.host, !bucket.isEmpty else {
-                throw StorageError.invalidConfiguration(reason: "--store \(scheme)://BUCKET needs a bucket name")
+                throw StoreConfigurationError.storeURLWithoutBucket(scheme: scheme)
             }
             let r2 = scheme == "r2"
             var endpoint = options.endpoint ?? query["endpoint"]
@@ -118,45 +117,11 @@ public enum StoreConfiguration: Sendable, Equatable, CustomStringConvertible {
             let credentials = try resolveCredentials(options: options, env: env, preferR2: r2)
             return .s3(S3Configuration(endpoint: endpoint, bucket: bucket, region: region, credentials: credentials))
         default:
-            throw StorageError.invalidConfiguration(
-                reason: "--store scheme \"\(scheme)\" is not supported (file://, r2://, s3://)")
+            throw StoreConfigurationError.unsupportedStoreScheme(scheme)
         }
     }
 
-    /// The first source that has either half of a key pair must have both; halves are never
-    /// mixed across sources.
-    private static func resolveCredentials(options: StoreOptions, env: [String: String], preferR2: Bool) throws
-        -> AWSCredentials
-    {
-        typealias Source = (id: String?, secret: String?, token: String?, idName: String, secretName: String)
-        let flags: Source = (
-            options.accessKeyId, options.secretAccessKey, options.sessionToken, "--access-key-id", "--secret-access-key"
-        )
-        let r2: Source = (
-            env["R2_ACCESS_KEY_ID"], env["R2_SECRET_ACCESS_KEY"], nil, "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"
-        )
-        let aws: Source = (
-            env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"], "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY"
-        )
-        let sources = preferR2 ? [flags, r2, aws] : [flags, aws, r2]
-        guard let source = sources.first(where: { $0.id != nil || $0.secret != nil }) else {
-            let first = preferR2 ? r2 : aws
-            let second = preferR2 ? aws : r2
-            throw StorageError.invalidConfiguration(
-                reason: "no credentials: set \(first.idName) and \(first.secretName) "
-                    + "(or \(second.idName) and \(second.secretName))")
-        }
-        guard let id = source.id else {
-            throw StorageError.invalidConfiguration(reason: "\(source.secretName) is set but \(source.idName) is not")
-        }
-        guard let secret = source.secret else {
-            throw StorageError.invalidConfiguration(reason: "\(source.idName) is set but \(source.secretName) is not")
-        }
-        return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: source.token)
-    }
-
-    private static func r2Endpoint(account: String) throws -> String {
+    static func r2Endpoint(account: String) throws -> String {
         guard !account.isEmpty, account.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
             throw StorageError.invalidConfiguration(
                 reason: "CLOUDFLARE_ACCOUNT_ID must be the account id (letters and digits), as shown in the dashboard")
