@@ -1,5 +1,5 @@
 import CCurl
-import CShims
+import CCurlShims
 
 /// An easy handle; used by one thread at a time (the pool hands it out exclusively).
 final class CurlEasy: @unchecked Sendable {

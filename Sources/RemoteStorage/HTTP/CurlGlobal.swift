@@ -1,5 +1,5 @@
 import CCurl
-import CShims
+import CCurlShims
 
 /// `curl_global_init`, run once before the first handle exists.
 enum CurlGlobal {
