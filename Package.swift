@@ -29,7 +29,10 @@ let package = Package(
         // 2. Store
         .target(
             name: "Storage",
-            dependencies: [.product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "RemoteStorage",
             dependencies: [
@@ -88,7 +91,9 @@ let package = Package(
 
         // Tests
         .target(name: "TestSupport", dependencies: ["CShims", "Storage"], path: "Tests/TestSupport"),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "RemoteStorageTests", dependencies: ["RemoteStorage", "Storage", "TestSupport"]),
         .testTarget(name: "SquashReaderTests", dependencies: ["SquashReader", "Storage", "TestSupport"]),
         .testTarget(
@@ -97,6 +102,11 @@ let package = Package(
         .testTarget(
             name: "RestoreTests", dependencies: ["Restore", "SquashReader", "Storage", "CShims", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
-        .testTarget(name: "SQBackupTests", dependencies: ["SQBackup", "Storage", "RemoteStorage", "TestSupport"]),
+        .testTarget(
+            name: "SQBackupTests",
+            dependencies: [
+                "SQBackup", "Storage", "RemoteStorage", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
     ]
 )
