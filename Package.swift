@@ -34,7 +34,11 @@ let package = Package(
         // 2. Store
         .target(
             name: "Storage",
-            dependencies: ["CSystemShims", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "CSystemShims",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "RemoteStorage",
             dependencies: [
@@ -95,7 +99,9 @@ let package = Package(
         // Tests
         .target(name: "TestSupport", dependencies: ["CSystemShims", "Storage"], path: "Tests/TestSupport"),
         .testTarget(name: "ImageDigestsTests", dependencies: ["ImageDigests"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "RemoteStorageTests", dependencies: ["RemoteStorage", "Storage", "TestSupport"]),
         .testTarget(
             name: "SquashReaderTests", dependencies: ["SquashReader", "Storage", "CSystemShims", "TestSupport"]),
@@ -110,6 +116,11 @@ let package = Package(
         .testTarget(
             name: "RestoreTests", dependencies: ["Restore", "SquashReader", "Storage", "CSystemShims", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
-        .testTarget(name: "SQBackupTests", dependencies: ["SQBackup", "Storage", "RemoteStorage", "TestSupport"]),
+        .testTarget(
+            name: "SQBackupTests",
+            dependencies: [
+                "SQBackup", "Storage", "RemoteStorage", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
     ]
 )

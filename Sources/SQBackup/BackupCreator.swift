@@ -140,13 +140,17 @@ public struct BackupCreator: Sendable {
     // MARK: Helpers
 
     /// Written in place when the store can take that (a local directory), else uploaded in parts.
-    static func imageSink(store: any ObjectStore, key: String, options: BackupOptions) -> any BackupImageSink {
+    static func imageSink(store: any ObjectStore, key: String, options: BackupOptions) -> StoreImageSink {
+        let contentType = "application/vnd.squashfs"
         if let positioned = store as? any PositionedWriteStore {
-            return PositionedImageSink(store: positioned, key: key, cancellation: options.cancellation)
+            return StoreImageSink(
+                writer: PositionedObjectWriter(
+                    store: positioned, key: key, contentType: contentType, cancellation: options.cancellation))
         }
         return StoreImageSink(
-            store: store, key: key, minimumPartSize: options.minimumPartSize, partsInFlight: options.partsInFlight,
-            cancellation: options.cancellation)
+            writer: MultipartObjectWriter(
+                store: store, key: key, contentType: contentType, minimumPartSize: options.minimumPartSize,
+                partsInFlight: options.partsInFlight, cancellation: options.cancellation))
     }
 
     /// The absolute directory; "directory not found" (the spec's check) when it does not exist.

@@ -1,208 +1,85 @@
-import Crypto
-import Foundation
 import SquashWriter
 import Storage
-import Synchronization
 
-/// An `ImageSink` that streams an image into an `ObjectStore` as a multipart upload, without a
-/// temporary file.
+/// Makes a store's `SequentialObjectWriter` the builder's `ImageSink`: sizes the writer's parts from
+/// the scanned tree, and turns its failures into what `BackupCreator` reports.
 ///
-/// The image is cut into equal parts (the last may be shorter, as R2 requires) which upload in
-/// parallel as they fill, a few at a time. Part 1 holds the superblock, which is final only at the
-/// end, so it is kept back and uploaded last (S3 assembles parts by number, not by arrival). An image
-/// smaller than one part goes up in a single PUT. Memory: about (parts in flight + 2) × part size.
-///
-/// SHA-256 of the final image cannot be computed while streaming: its first 96 bytes change last and
-/// the hash is sequential. A single PUT hashes its buffer and returns the exact SHA-256. A multipart
-/// upload returns the composite SHA-256 of its parts (`CompositeSHA256`): each part is hashed as it
-/// goes up, the store sends that hash signed so the server refuses a part that arrived damaged, and
-/// nothing is downloaded again.
+/// The superblock is the writer's prefix that is replaced at the end. The store failure behind a
+/// failed write is kept in `failure`, because the builder rewraps sink errors.
 ///
 /// `@unchecked Sendable`: like every sink it is driven from the building thread only, and the builder's
 /// progress callbacks (which call `plan` and read `bytesUploaded`) run on that same thread.
-final class StoreImageSink: BackupImageSink, @unchecked Sendable {
-    let store: any ObjectStore
-    let key: String
-    private let minimumPartSize: Int
-    private let partsInFlight: Int
-    private let cancellation: BackupCancellation
-    private(set) var partSize: Int
-    private var partSizeFixed = false
-    private(set) var bytesWritten: UInt64 = 0
-    private var current: [UInt8] = []
-    private var firstPart: [UInt8]?
-    private var nextPartNumber = 1
-    private var uploadId: String?
-    private var uploader: PartUploader?
-    private var storedObject = false
-    /// The store failure behind a failed write, kept because the builder rewraps sink errors.
+final class StoreImageSink: ImageSink, @unchecked Sendable {
+    let writer: any SequentialObjectWriter
+    /// The store failure behind a failed write, as a `BackupError` when the facade decides its wording.
     private(set) var failure: (any Error)?
-    private let uploadedSinglePut = Atomic<UInt64>(0)
 
-    init(
-        store: any ObjectStore, key: String, minimumPartSize: Int, partsInFlight: Int,
-        cancellation: BackupCancellation
-    ) {
-        self.store = store
-        self.key = key
-        self.minimumPartSize = max(minimumPartSize, 1)
-        self.partsInFlight = max(1, partsInFlight)
-        self.cancellation = cancellation
-        self.partSize = self.minimumPartSize
+    init(writer: any SequentialObjectWriter) {
+        self.writer = writer
     }
 
+    var key: String { writer.key }
+    var bytesWritten: UInt64 { writer.bytesWritten }
     /// Image bytes the store has acknowledged.
-    var bytesUploaded: UInt64 { (uploader?.bytesUploaded ?? 0) + uploadedSinglePut.load(ordering: .relaxed) }
+    var bytesUploaded: UInt64 { writer.bytesStored }
 
     /// Sizes parts from the scanned tree, before the first byte arrives: 10,000 parts (S3's limit)
     /// must cover the largest image the tree could give, with every block stored uncompressed.
     func plan(fileBytes: UInt64, files: Int, blockSize: Int) {
-        guard !partSizeFixed else { return }
-        partSize = Self.partSize(fileBytes: fileBytes, files: files, blockSize: blockSize, minimum: minimumPartSize)
+        writer.plan(maximumSize: Self.largestImage(fileBytes: fileBytes, files: files, blockSize: blockSize))
     }
 
     static func partSize(fileBytes: UInt64, files: Int, blockSize: Int, minimum: Int) -> Int {
+        MultipartObjectWriter.partSize(
+            maximumSize: largestImage(fileBytes: fileBytes, files: files, blockSize: blockSize), minimum: minimum)
+    }
+
+    /// Data, a 4-byte size per block, inode + directory entry (with a long name) per file, plus room
+    /// for directories, fragments and tables.
+    static func largestImage(fileBytes: UInt64, files: Int, blockSize: Int) -> UInt64 {
         let blocks = fileBytes / UInt64(max(blockSize, 4096)) + UInt64(files)
-        // Data, a 4-byte size per block, inode + directory entry (with a long name) per file,
-        // plus room for directories, fragments and tables.
-        let worst = fileBytes + blocks * 4 + UInt64(files) * 512 + (64 << 20)
-        let mebibyte: UInt64 = 1 << 20
-        let perPart = (worst / 9_500 + mebibyte) / mebibyte * mebibyte
-        return max(minimum, Int(perPart))
+        return fileBytes + blocks * 4 + UInt64(files) * 512 + (64 << 20)
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         do {
-            try append(bytes)
+            try writer.write(bytes)
         } catch {
-            failure = failure ?? error
-            throw error
+            throw recorded(error)
         }
-    }
-
-    private func append(_ bytes: UnsafeRawBufferPointer) throws {
-        if let reason = cancellation.cancelReason { throw BackupError(.createFailed, reason) }
-        partSizeFixed = true
-        var offset = 0
-        while offset < bytes.count {
-            if current.capacity < partSize { current.reserveCapacity(partSize) }
-            let take = min(partSize - current.count, bytes.count - offset)
-            current.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + take]))
-            offset += take
-            if current.count == partSize { try cutPart() }
-        }
-        bytesWritten += UInt64(bytes.count)
     }
 
     func finish(header: [UInt8]) throws -> ImageDigest {
         do {
-            return try complete(header: header)
+            switch try writer.finish(replacingPrefixWith: header) {
+            case .sha256(let digest): return .sha256(digest)
+            case .parts(let partSize, let digests):
+                return .composite(CompositeSHA256(partSize: partSize, partDigests: digests))
+            }
         } catch {
-            failure = failure ?? error
-            throw error
+            throw recorded(error)
         }
     }
 
-    /// Removes whatever was uploaded: aborts the multipart upload and deletes the object if it was stored.
-    /// Returns what could not be removed (the store's own retries already ran), or nil.
+    /// Removes whatever was stored; returns what could not be removed, or nil.
     @discardableResult
-    func abort() -> String? {
-        uploader?.drain()
-        var leftovers: [String] = []
-        if let uploadId {
-            do {
-                try store.abortMultipartUpload(key, uploadId: uploadId)
-                self.uploadId = nil
-            } catch StorageError.notFound {
-                self.uploadId = nil
-            } catch {
-                leftovers.append("the multipart upload of \(key) could not be aborted (\(error))")
-            }
-        }
-        if storedObject {
-            do {
-                try store.delete(key)
-                storedObject = false
-            } catch {
-                leftovers.append("\(key) could not be deleted (\(error))")
-            }
-        }
-        return leftovers.isEmpty ? nil : leftovers.joined(separator: "; ")
+    func abort() -> String? { writer.abort() }
+
+    private func recorded(_ error: any Error) -> any Error {
+        let reported = Self.reported(error)
+        failure = failure ?? reported
+        return reported
     }
 
-    private func complete(header: [UInt8]) throws -> ImageDigest {
-        if let reason = cancellation.cancelReason { throw BackupError(.createFailed, reason) }
-        guard uploadId == nil && (firstPart == nil || current.isEmpty) else {
-            return try completeMultipart(header: header)
-        }
-        // The whole image is in one buffer: a single PUT.
-        var image = firstPart ?? current
-        image.replaceSubrange(0..<header.count, with: header)
-        firstPart = nil
-        current = []
-        storedObject = true
-        try store.put(key, bytes: image, contentType: "application/vnd.squashfs")
-        uploadedSinglePut.store(UInt64(image.count), ordering: .relaxed)
-        try verifySize()
-        return .sha256(Array(SHA256.hash(data: image)))
-    }
-
-    private func completeMultipart(header: [UInt8]) throws -> ImageDigest {
-        guard var first = firstPart else { throw BackupError(.createFailed, "internal: no first part") }
-        let uploader = try startedUploader()
-        if !current.isEmpty {
-            try uploader.submit(nextPartNumber, current)
-            nextPartNumber += 1
-            current = []
-        }
-        first.replaceSubrange(0..<header.count, with: header)
-        firstPart = nil
-        try uploader.submit(1, first)
-        let (parts, digests) = try uploader.finish()
-        guard parts.count == nextPartNumber - 1, digests.count == parts.count else {
-            throw BackupError(
-                .createFailed, "internal: \(parts.count) parts uploaded, \(nextPartNumber - 1) cut")
-        }
-        if let reason = cancellation.cancelReason { throw BackupError(.createFailed, reason) }
-        guard let uploadId else { throw BackupError(.createFailed, "internal: no upload id") }
-        storedObject = true
-        try store.completeMultipartUpload(key, uploadId: uploadId, parts: parts)
-        self.uploadId = nil
-        try verifySize()
-        return .composite(CompositeSHA256(partSize: partSize, partDigests: digests))
-    }
-
-    private func cutPart() throws {
-        if nextPartNumber == 1 {
-            firstPart = current
-        } else {
-            guard nextPartNumber <= 10_000 else {
-                throw BackupError(
-                    .createFailed,
-                    "the image outgrew 10,000 parts of \(partSize) bytes (the tree grew while it was read)")
-            }
-            try startedUploader().submit(nextPartNumber, current)
-        }
-        nextPartNumber += 1
-        current = []
-    }
-
-    private func startedUploader() throws -> PartUploader {
-        if let uploader { return uploader }
-        let id = try store.createMultipartUpload(key, contentType: "application/vnd.squashfs", metadata: [:])
-        uploadId = id
-        let uploader = PartUploader(
-            store: store, key: key, uploadId: id, width: partsInFlight, cancellation: cancellation)
-        self.uploader = uploader
-        return uploader
-    }
-
-    private func verifySize() throws {
-        let info = try store.head(key)
-        guard info.size == bytesWritten else {
-            throw StorageError.io(
-                object: "\(store.displayName)/\(key)",
-                reason: "upload verification failed: the store holds \(info.size) bytes, expected \(bytesWritten)")
+    /// Cancellation and an image that outgrew its parts are create failures in the facade's words;
+    /// other store failures go on to `BackupCreator.storeFailure`.
+    static func reported(_ error: any Error) -> any Error {
+        switch error as? StorageError {
+        case .cancelled(let reason)?: return BackupError(.createFailed, reason)
+        case .tooManyParts(_, let partSize)?:
+            return BackupError(
+                .createFailed, "the image outgrew 10,000 parts of \(partSize) bytes (the tree grew while it was read)")
+        default: return error
         }
     }
 }

@@ -12,6 +12,11 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidConfiguration(reason: String)
     /// Transport or local I/O failure after retries.
     case io(object: String, reason: String)
+    /// The caller asked the work to stop (`CancellationFlag`); `reason` says why.
+    case cancelled(reason: String)
+    /// A multipart upload needed more than 10,000 parts of `partSize` bytes (S3's limit): the object
+    /// grew past the size it was planned for.
+    case tooManyParts(object: String, partSize: Int)
 
     public var description: String {
         switch self {
@@ -23,6 +28,9 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unauthorized(let object, let reason): return "\(object): access denied (\(reason))"
         case .invalidConfiguration(let reason): return "invalid store configuration: \(reason)"
         case .io(let object, let reason): return object.isEmpty ? reason : "\(object): \(reason)"
+        case .cancelled(let reason): return reason
+        case .tooManyParts(let object, let partSize):
+            return "\(object): the object outgrew 10,000 parts of \(partSize) bytes"
         }
     }
 }

@@ -1,13 +1,12 @@
 import Crypto
 import Foundation
-import Storage
 import Synchronization
 
 /// Uploads multipart parts on threads of its own, at most `width` at a time; the first failure wins
 /// and stops further submissions.
 ///
 /// Each part is hashed (SHA-256) on its upload thread; the store sends that hash signed, so the server
-/// checks the part on receipt, and the hashes make the image's composite digest.
+/// checks the part on receipt, and the hashes make the object's composite digest.
 final class PartUploader: Sendable {
     private struct State {
         var completed: [CompletedPart] = []
@@ -22,9 +21,9 @@ final class PartUploader: Sendable {
     private let slots: DispatchSemaphore
     private let group = DispatchGroup()
     private let state = Mutex(State())
-    private let cancellation: BackupCancellation
+    private let cancellation: CancellationFlag
 
-    init(store: any ObjectStore, key: String, uploadId: String, width: Int, cancellation: BackupCancellation) {
+    init(store: any ObjectStore, key: String, uploadId: String, width: Int, cancellation: CancellationFlag) {
         self.store = store
         self.key = key
         self.uploadId = uploadId
@@ -52,7 +51,7 @@ final class PartUploader: Sendable {
                 slots.signal()
                 group.leave()
             }
-            // A part that fails after the create was cancelled is not the reason anything failed.
+            // A part that fails after the upload was cancelled is not the reason anything failed.
             guard !cancellation.isCancelled else { return }
             do {
                 let digest = Array(SHA256.hash(data: bytes))
@@ -87,6 +86,6 @@ final class PartUploader: Sendable {
 
     private func checkHealth() throws {
         if let failure = state.withLock({ $0.failure }) { throw failure }
-        if let reason = cancellation.cancelReason { throw BackupError(.createFailed, reason) }
+        try cancellation.check()
     }
 }
