@@ -96,7 +96,15 @@ let package = Package(
         .testTarget(name: "MountFSTests", dependencies: ["MountFS", "SquashReader", "Storage", "TestSupport"]),
         .testTarget(
             name: "RestoreTests", dependencies: ["Restore", "SquashReader", "Storage", "CShims", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
-        .testTarget(name: "SQBackupTests", dependencies: ["SQBackup", "Storage", "RemoteStorage", "TestSupport"]),
+        .target(
+            name: "BackupTestSupport", dependencies: ["SQBackup", "Storage", "RemoteStorage", "TestSupport"],
+            path: "Tests/BackupTestSupport"),
+        .testTarget(
+            name: "SQBackupTests",
+            dependencies: ["SQBackup", "Storage", "RemoteStorage", "TestSupport", "BackupTestSupport"]),
+        // Runs the built `sqbackup` binary: whole commands, the mount daemon, the shipped examples.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["SQBackup", "Storage", "RemoteStorage", "TestSupport", "BackupTestSupport"]),
     ]
 )
