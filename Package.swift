@@ -115,12 +115,18 @@ let package = Package(
             name: "MountFSTests", dependencies: ["MountFS", "SquashReader", "Storage", "CSystemShims", "TestSupport"]),
         .testTarget(
             name: "RestoreTests", dependencies: ["Restore", "SquashReader", "Storage", "CSystemShims", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .target(
+            name: "BackupTestSupport", dependencies: ["SQBackup", "Storage", "RemoteStorage", "TestSupport"],
+            path: "Tests/BackupTestSupport"),
         .testTarget(
             name: "SQBackupTests",
             dependencies: [
-                "SQBackup", "Storage", "RemoteStorage", "TestSupport",
+                "SQBackup", "Storage", "RemoteStorage", "TestSupport", "BackupTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        // Runs the built `sqbackup` binary: whole commands, the mount daemon, the shipped examples.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["SQBackup", "Storage", "RemoteStorage", "TestSupport", "BackupTestSupport"]),
     ]
 )

@@ -15,7 +15,8 @@ public enum MountError: Error, Equatable, Sendable, CustomStringConvertible {
         case .mountpointBusy(let path):
             return "mountpoint \(path) is busy: something is already mounted there (unmount it first)"
         case .mountpointNotEmpty(let path):
-            return "mountpoint \(path) is not empty; choose an empty directory or pass -o nonempty to hide its contents"
+            return "mountpoint \(path) is not empty; choose an empty directory or allow a non-empty one to hide "
+                + "its contents"
         case .fuseUnavailable(let reason): return "FUSE is not available: \(reason)"
         case .invalidOptions(let reason): return "invalid mount options: \(reason)"
         case .mountFailed(let reason): return "mount failed: \(reason)"

@@ -28,13 +28,11 @@ struct MetadataWriter: Sendable {
     }
 
     /// A line for the result when the snapshot asked for privileges this restore does not grant.
-    func privilegeNote(_ id: NodeID, _ attributes: NodeAttributes, path: String) -> String? {
-        var dropped = [String]()
-        if permissions(attributes) != attributes.permissions { dropped.append("setuid/setgid bits") }
-        if extendedAttributes(id).count != image.extendedAttributes(of: id).count {
-            dropped.append("security.capability")
-        }
-        return dropped.isEmpty ? nil : "\(path): \(dropped.joined(separator: " and ")) not restored"
+    func privilegeNote(_ id: NodeID, _ attributes: NodeAttributes, path: String) -> RestoreWarning? {
+        let setuid = permissions(attributes) != attributes.permissions
+        let capability = extendedAttributes(id).count != image.extendedAttributes(of: id).count
+        guard setuid || capability else { return nil }
+        return RestoreWarning(path: path, kind: .privilegesNotRestored(setuid: setuid, capability: capability))
     }
 
     /// Whether an existing entry's metadata already matches (type and content are checked by the caller).

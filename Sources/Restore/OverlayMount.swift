@@ -38,7 +38,7 @@ public struct OverlayMount: Sendable {
         guard Glibc.mount("overlay", target, "overlay", flags, options) == 0 else {
             let code = errno
             if code == EPERM {
-                throw RestoreError("mount overlay on \(target): kernel overlayfs needs root (CAP_SYS_ADMIN)")
+                throw RestoreError.overlayNeedsRoot(target: target)
             }
             throw RestoreError.system("mount overlay on", target, code)
         }
@@ -109,7 +109,7 @@ public struct OverlayMount: Sendable {
         guard umount2(path, detach ? Int32(MNT_DETACH) : 0) == 0 else {
             let code = errno
             if code == EBUSY {
-                throw RestoreError("\(path) is busy (files are open there); close them or detach it (--lazy)")
+                throw RestoreError.busy(path: path)
             }
             throw RestoreError.system("unmount", path, code)
         }

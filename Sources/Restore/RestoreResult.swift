@@ -1,5 +1,5 @@
 /// What a restore did: the spec's `{dir, filesRestored}` plus counts, bytes and time.
-public struct RestoreResult: Sendable, Codable, Equatable {
+public struct RestoreResult: Sendable, Encodable, Equatable {
     /// The directory that now holds the snapshot.
     public var dir: String
     /// Entries written: files, symlinks, links, special files and created directories.
@@ -14,12 +14,12 @@ public struct RestoreResult: Sendable, Codable, Equatable {
     public var bytesFetched: Int
     /// Wall time in seconds.
     public var duration: Double
-    /// Entries of the image that were skipped or changed for safety, one line each.
-    public var rejected: [String]
+    /// Entries of the image that were skipped or changed for safety.
+    public var rejected: [RestoreWarning]
 
     public init(
         dir: String, filesRestored: Int, filesUnchanged: Int, filesRemoved: Int, bytesWritten: UInt64,
-        bytesFetched: Int, duration: Double, rejected: [String]
+        bytesFetched: Int, duration: Double, rejected: [RestoreWarning]
     ) {
         self.dir = dir
         self.filesRestored = filesRestored

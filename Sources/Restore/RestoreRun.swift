@@ -22,7 +22,7 @@ final class RestoreRun: Sendable {
     let unchanged = Atomic<Int>(0)
     let removed = Atomic<Int>(0)
     let bytesWritten = Atomic<Int>(0)
-    private let rejections = Mutex<[String]>([])
+    private let rejections = Mutex<[RestoreWarning]>([])
     private let failure = Mutex<(any Error)?>(nil)
     private let stopping = Atomic<Bool>(false)
 
@@ -34,9 +34,9 @@ final class RestoreRun: Sendable {
         self.inPlace = inPlace
     }
 
-    var rejected: [String] { rejections.withLock { $0 } }
+    var rejected: [RestoreWarning] { rejections.withLock { $0 } }
 
-    func reject(_ line: String) { rejections.withLock { $0.append(line) } }
+    func reject(_ warning: RestoreWarning) { rejections.withLock { $0.append(warning) } }
 
     func run() throws {
         var plan = RestorePlan()
@@ -83,7 +83,9 @@ final class RestoreRun: Sendable {
             }
             let isDevice = attributes.kind == .blockDevice || attributes.kind == .characterDevice
             if isDevice && !(options.allowDevices && metadata.isRoot) {
-                reject("\(path): device node \(attributes.deviceMajor):\(attributes.deviceMinor) skipped")
+                reject(
+                    RestoreWarning(
+                        path: path, kind: .deviceSkipped(major: attributes.deviceMajor, minor: attributes.deviceMinor)))
                 continue
             }
             if let info = current, Self.kind(info) == S_IFDIR {

@@ -39,7 +39,7 @@ public struct Restorer: Sendable {
             bytesWritten: UInt64(run.bytesWritten.load(ordering: .relaxed)),
             bytesFetched: image.statistics.snapshot.bytesFetched,
             duration: elapsed / .seconds(1),
-            rejected: image.rejectedEntries.map { "\($0): unsafe name skipped" } + run.rejected)
+            rejected: image.rejectedEntries.map { RestoreWarning(path: $0, kind: .unsafeNameSkipped) } + run.rejected)
         logger.debug(
             "restored",
             metadata: [

@@ -214,7 +214,8 @@ public struct BackupCatalog: Sendable {
     /// A listing that finds no bucket at all is a configuration mistake, not a missing backup.
     static func bucketNotFound(_ store: any ObjectStore) -> BackupError {
         BackupError(
-            .invalidConfig, "\(store.displayName): bucket not found; check BACKUP_BUCKET_NAME (or --bucket, --store)")
+            .invalidConfig, "\(store.displayName): bucket not found; check BACKUP_BUCKET_NAME",
+            reason: .bucketNotFound)
     }
 
     private func notFound(_ id: String) -> BackupError {

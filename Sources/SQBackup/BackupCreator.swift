@@ -102,7 +102,7 @@ public struct BackupCreator: Sendable {
             backup: meta, imagePath: nil, imageSize: result.imageSize, sha256: result.digest.sha256Hex,
             compositeSha256: result.digest.composite, files: result.files, sourceBytes: result.fileBytes,
             seconds: Date().timeIntervalSince(started),
-            warnings: result.warnings.map(\.description))
+            warnings: result.warnings)
     }
 
     /// Builds the image of `dir` into the file `output` only (no store, no meta.json): for benchmarks
@@ -127,7 +127,7 @@ public struct BackupCreator: Sendable {
                 backup: nil, imagePath: output, imageSize: result.imageSize, sha256: result.digest.sha256Hex,
                 compositeSha256: result.digest.composite,
                 files: result.files, sourceBytes: result.fileBytes, seconds: Date().timeIntervalSince(started),
-                warnings: result.warnings.map(\.description))
+                warnings: result.warnings)
         } catch {
             try? FileManager.default.removeItem(atPath: output)
             if let reason = options.cancellation.cancelReason {
@@ -167,14 +167,9 @@ public struct BackupCreator: Sendable {
     }
 
     static func buildOptions(directory: String, options: BackupOptions, logger: Logger) throws -> BuildOptions {
-        guard let compressor = CompressorKind(rawValue: options.compressor.lowercased()) else {
-            throw BackupError(
-                .invalidConfig,
-                "unknown compressor \"\(options.compressor)\": use zstd, lz4, gzip or xz")
-        }
         guard options.ttl > 0 else { throw BackupError(.invalidConfig, "the ttl must be positive") }
         var build = BuildOptions()
-        build.compressor = compressor
+        build.compressor = options.compressor.kind
         build.level = options.level
         build.blockSize = options.blockSize
         build.threads = options.threads ?? BuildOptions.onlineCores
@@ -182,7 +177,7 @@ public struct BackupCreator: Sendable {
         build.logger = logger
         let cancellation = options.cancellation
         build.shouldCancel = { cancellation.isCancelled }
-        if let onWarning = options.onWarning { build.onWarning = { onWarning($0.description) } }
+        if let onWarning = options.onWarning { build.onWarning = onWarning }
         var patterns = options.excludes
         if options.gitignore { patterns += try GitIgnoreExcludes.patterns(in: directory) }
         do {
@@ -219,9 +214,8 @@ public struct BackupCreator: Sendable {
     static func withLeftovers(_ error: BackupError, _ leftovers: String?) -> BackupError {
         guard let leftovers else { return error }
         return BackupError(
-            error.code,
-            error.message + "; cleanup incomplete: \(leftovers) (`sqbackup prune` removes it once it is older "
-                + "than --uploads-older-than)")
+            error.code, error.message + "; cleanup incomplete: \(leftovers)",
+            reason: .cleanupIncomplete(leftovers: leftovers))
     }
 
     static func buildFailure(_ error: any Error) -> BackupError {

@@ -17,11 +17,15 @@ public struct BackupError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     public var code: Code
+    /// What happened, in the facade's words; names no command-line flag (the CLI adds those).
     public var message: String
+    /// The situation, when a caller may act on it (or offer a way out of it); nil for the rest.
+    public var reason: Reason?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, reason: Reason? = nil) {
         self.code = code
         self.message = message
+        self.reason = reason
     }
 
     public var description: String { "\(code.rawValue): \(message)" }
@@ -45,7 +49,13 @@ public struct BackupError: Error, Equatable, Sendable, CustomStringConvertible {
         case let error as ImageError:
             if case .storage(let inner) = error { return wrapping(inner, as: fallback) }
             return BackupError(.invalidImage, error.description)
-        case let error as MountError: return BackupError(.mountFailed, error.description)
+        case let error as MountError:
+            let reason: Reason? =
+                switch error {
+                case .mountpointNotEmpty(let path): .mountpointNotEmpty(path: path)
+                default: nil
+                }
+            return BackupError(.mountFailed, error.description, reason: reason)
         default: return BackupError(fallback, "\(error)")
         }
     }

@@ -12,8 +12,7 @@ public struct BackupOptions: Sendable {
     public var excludes: [String] = []
     /// Also leave out what git ignores in the directory (which must be a git work tree).
     public var gitignore = false
-    /// `zstd` (default), `lz4`, `gzip` or `xz`.
-    public var compressor = "zstd"
+    public var compressor = BackupCompressor.zstd
     /// nil: the compressor's fast default.
     public var level: Int?
     public var blockSize = 128 * 1024
@@ -28,7 +27,7 @@ public struct BackupOptions: Sendable {
     /// Called from the building thread with running totals.
     public var progress: (@Sendable (CreateProgress) -> Void)?
     /// Called for each warning (a file that changed while read, a skipped unreadable file, …).
-    public var onWarning: (@Sendable (String) -> Void)?
+    public var onWarning: (@Sendable (CreateWarning) -> Void)?
     /// Set from a signal handler to stop the build and abort the upload.
     public var cancellation = BackupCancellation()
 

@@ -35,8 +35,8 @@ public enum BackupRestore {
     {
         if explicitTarget && !options.force && !isMissingOrEmpty(target) {
             throw BackupError(
-                .restoreFailed,
-                "\(target): target directory exists and is not empty (use --force to restore over it)")
+                .restoreFailed, "\(target): target directory exists and is not empty",
+                reason: .targetNotEmpty(path: target, covering: false))
         }
         do {
             let image = try SquashImage.open(source, options: options.reader)

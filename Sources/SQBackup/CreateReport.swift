@@ -14,7 +14,7 @@ public struct CreateReport: Sendable {
     public var files: Int
     public var sourceBytes: UInt64
     public var seconds: Double
-    public var warnings: [String]
+    public var warnings: [CreateWarning]
 
     /// Image size over source size (0 for an empty tree).
     public var ratio: Double { sourceBytes == 0 ? 0 : Double(imageSize) / Double(sourceBytes) }

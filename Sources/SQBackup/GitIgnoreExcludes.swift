@@ -8,12 +8,14 @@ enum GitIgnoreExcludes {
         let inside = try git(["rev-parse", "--is-inside-work-tree"], in: directory)
         guard inside.status == 0, String(decoding: inside.output, as: UTF8.self).hasPrefix("true") else {
             throw BackupError(
-                .invalidConfig, "--gitignore: \(directory) is not inside a git work tree (drop --gitignore)")
+                .invalidConfig, "\(directory) is not inside a git work tree, so there are no git ignores to leave out",
+                reason: .notAGitWorkTree(directory: directory))
         }
         let listed = try git(
             ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], in: directory)
         guard listed.status == 0 else {
-            throw BackupError(.createFailed, "--gitignore: git ls-files failed in \(directory)")
+            throw BackupError(
+                .createFailed, "git ls-files failed in \(directory)", reason: .gitIgnoreUnavailable)
         }
         return listed.output.split(separator: 0).map { entry in
             "/" + escaped(String(decoding: entry, as: UTF8.self))
@@ -40,7 +42,9 @@ enum GitIgnoreExcludes {
         do {
             try process.run()
         } catch {
-            throw BackupError(.invalidConfig, "--gitignore needs git, which could not be started: \(error)")
+            throw BackupError(
+                .invalidConfig, "leaving out what git ignores needs git, which could not be started: \(error)",
+                reason: .gitIgnoreUnavailable)
         }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -42,7 +42,9 @@ public struct ImageMount: Sendable {
             var reader = settings.reader
             reader.diskCache = try Self.diskCache(for: reference, source: source, settings: settings, logger: logger)
             if settings.prefetchAll && reader.diskCache == nil {
-                throw BackupError(.invalidConfig, "--prefetch all needs the disk cache; remove --no-disk-cache")
+                throw BackupError(
+                    .invalidConfig, "prefetching the whole image needs the disk cache, which is off",
+                    reason: .prefetchNeedsDiskCache)
             }
             image = try SquashImage.open(source, options: reader)
             prefetchAll = settings.prefetchAll

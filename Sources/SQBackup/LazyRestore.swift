@@ -42,8 +42,8 @@ public enum LazyRestore {
         guard geteuid() == 0 else {
             throw BackupError(
                 .restoreFailed,
-                "--lazy needs root (it mounts kernel overlayfs); without root, mount the backup read-only "
-                    + "with `sqbackup mount` or restore real files")
+                "a lazy restore needs root (it mounts kernel overlayfs); without root, mount the backup read-only "
+                    + "or restore real files", reason: .lazyRestoreNeedsRoot)
         }
         var original: String?
         if case .backup(let id) = reference {
@@ -127,8 +127,8 @@ public enum LazyRestore {
             let empty = (try? FileManager.default.contentsOfDirectory(atPath: target).isEmpty) ?? false
             if options.targetDir != nil && !options.force && !empty {
                 throw BackupError(
-                    .restoreFailed,
-                    "\(target): target directory exists and is not empty (use --force to cover it with the snapshot)")
+                    .restoreFailed, "\(target): target directory exists and is not empty",
+                    reason: .targetNotEmpty(path: target, covering: true))
             }
         }
         let root = LazyRoot(
@@ -165,6 +165,8 @@ public enum LazyRestore {
         if root.isMounted {
             do {
                 try OverlayMount.unmount(root.target, detach: detach)
+            } catch RestoreError.busy(let path) {
+                throw BackupError(.mountFailed, "\(path) is busy (files are open there)", reason: .busy(path: path))
             } catch {
                 throw BackupError(.mountFailed, "\(error)")
             }

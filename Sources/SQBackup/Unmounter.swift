@@ -24,8 +24,7 @@ public enum Unmounter {
             case EINVAL: throw BackupError(.mountFailed, "\(path) is not a mountpoint")
             case ENOENT: throw BackupError(.mountFailed, "\(path) does not exist")
             case EBUSY:
-                throw BackupError(
-                    .mountFailed, "\(path) is busy (files are open there); close them or use --lazy to detach now")
+                throw BackupError(.mountFailed, "\(path) is busy (files are open there)", reason: .busy(path: path))
             default: throw BackupError(.mountFailed, "unmount \(path): \(String(cString: strerror(code)))")
             }
         }

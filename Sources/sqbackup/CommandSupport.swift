@@ -28,7 +28,7 @@ enum CommandSupport {
         } catch let error as ExitCode {
             throw error
         } catch let error as BackupError {
-            printError("\(error.code.rawValue): \(error.message)")
+            printError(FlagHints.report(error))
             throw ExitCode(1)
         } catch {
             printError("\(error)")

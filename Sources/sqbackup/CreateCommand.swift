@@ -81,7 +81,6 @@ struct CreateCommand: ParsableCommand {
         options.ttl = Int(try CommandSupport.parseDuration(ttl).rounded())
         options.excludes = exclude
         options.gitignore = gitignore
-        options.compressor = compressor
         options.level = level
         options.blockSize = try CommandSupport.parseSize(blockSize)
         options.threads = threads
@@ -91,12 +90,13 @@ struct CreateCommand: ParsableCommand {
         if let progressLine { options.progress = { progress in progressLine.update(progress) } }
         options.onWarning = { warning in
             progressLine?.clear()
-            CommandSupport.printError("warning: \(warning)")
+            CommandSupport.printError("warning: \(FlagHints.line(warning))")
         }
         let signals = SignalCancellation(options.cancellation)
         defer { signals.restore() }
 
         try CommandSupport.reporting {
+            options.compressor = try Self.compressor(named: compressor)
             let report: CreateReport
             do {
                 if let output {
@@ -120,6 +120,18 @@ struct CreateCommand: ParsableCommand {
                 print(Self.summary(report))
             }
         }
+    }
+
+    /// `--compressor`, in any case; an unknown name is a configuration error like the other bad settings.
+    static func compressor(named name: String) throws -> BackupCompressor {
+        guard let compressor = BackupCompressor(rawValue: name.lowercased()) else {
+            let known = BackupCompressor.allCases.map(\.rawValue)
+            throw BackupError(
+                .invalidConfig,
+                "unknown compressor \"\(name)\": use \(known.dropLast().joined(separator: ", ")) or \(known.last ?? "")"
+            )
+        }
+        return compressor
     }
 
     static func summary(_ report: CreateReport) -> String {

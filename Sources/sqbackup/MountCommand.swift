@@ -107,7 +107,7 @@ struct MountCommand: ParsableCommand {
                 image: reference, mountpoint: mountpointPath, settings: settings,
                 logger: Logger(label: "sqbackup.mount"))
         } catch {
-            let message = (error as? BackupError).map { "\($0.code.rawValue): \($0.message)" } ?? "\(error)"
+            let message = (error as? BackupError).map(FlagHints.report) ?? "\(error)"
             // A daemon reports through the pipe; the launcher prints it once.
             if let readiness { readiness.fail(message) } else { CommandSupport.printError(message) }
             throw ExitCode(1)

@@ -68,7 +68,7 @@ struct RestoreCommand: ParsableCommand {
             if json {
                 print(try BackupFormatting.json(result))
             } else {
-                for line in result.rejected { CommandSupport.printError("skipped: \(line)") }
+                for warning in result.rejected { CommandSupport.printError("skipped: \(FlagHints.line(warning))") }
                 print(
                     "restored \(result.dir): \(result.filesRestored) written, \(result.filesUnchanged) unchanged, "
                         + "\(result.filesRemoved) removed, \(BackupFormatting.size(result.bytesWritten)) written, "

@@ -10,15 +10,6 @@ import Testing
     import Glibc
 #endif
 
-/// The tree the round-trip tests mount, made once per test process and removed when it exits.
-private let sharedTree: Result<String, any Error> = Result {
-    let directory = try TemporaryDirectory.removedAtExit("mount-tree")
-    let root = directory.child("tree")
-    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    try TestTree.populate(at: root)
-    return root
-}
-
 /// C's `stderr` stream, found by name (nil: RTLD_DEFAULT): Swift 6 refuses to read the mutable global.
 private func standardErrorStream() -> UnsafeMutablePointer<FILE>? {
     dlsym(nil, "stderr")?.load(as: UnsafeMutablePointer<FILE>?.self)
@@ -28,7 +19,7 @@ private func standardErrorStream() -> UnsafeMutablePointer<FILE>? {
 private func imageOfSharedTree(_ label: String, compressor: String = "zstd", blockSize: Int = 131_072) throws -> (
     tree: String, work: TemporaryDirectory, image: String
 ) {
-    let tree = try sharedTree.get()
+    let tree = try TestTree.shared()
     let work = try TemporaryDirectory(label)
     let image = work.child("image.sqsh")
     do {

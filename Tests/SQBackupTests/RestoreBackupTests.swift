@@ -1,3 +1,4 @@
+import BackupTestSupport
 import Foundation
 import SQBackup
 import Storage
@@ -65,6 +66,8 @@ struct RestoreBackupTests {
         let error = #expect(throws: BackupError.self) { try catalog.restoreBackup(id: id, options: exact(target)) }
         #expect(error?.code == .restoreFailed)
         #expect(error?.message.contains("target directory exists") == true)
+        #expect(error?.reason == .targetNotEmpty(path: target, covering: false))
+        #expect(error?.message.contains("--force") == false, "the facade names no command-line flag")
         #expect(FileManager.default.fileExists(atPath: target + "/mine.txt"))
 
         _ = try catalog.restoreBackup(id: id, options: exact(target, force: true))

@@ -1,3 +1,4 @@
+import BackupTestSupport
 import Crypto
 import Foundation
 import Storage

@@ -4,22 +4,13 @@ import Storage
 import TestSupport
 import Testing
 
-/// One source tree shared by the tests of this file; generating it takes a few seconds.
-private let sharedTree: Result<String, any Error> = Result {
-    let directory = try TemporaryDirectory.removedAtExit("reader-tree")
-    let root = directory.child("tree")
-    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    try TestTree.populate(at: root)
-    return root
-}
-
 @Suite("Image reader round trips against mksquashfs images")
 struct ReaderRoundTripTests {
     @Test(
         "every entry matches the source tree",
         arguments: [("gzip", 131_072), ("xz", 65_536), ("lz4", 4096), ("zstd", 1_048_576), ("zstd", 131_072)])
     func matchesSource(compressor: String, blockSize: Int) throws {
-        let tree = try sharedTree.get()
+        let tree = try TestTree.shared()
         let work = try TemporaryDirectory("reader")
         defer { work.remove() }
         let imagePath = work.child("image.sqsh")
@@ -34,7 +25,7 @@ struct ReaderRoundTripTests {
 
     @Test("sixteen parallel readers at random offsets get every byte right")
     func parallelRandomReads() throws {
-        let tree = try sharedTree.get()
+        let tree = try TestTree.shared()
         let work = try TemporaryDirectory("reader-parallel")
         defer { work.remove() }
         let imagePath = work.child("image.sqsh")

@@ -4,16 +4,8 @@ import TestSupport
 
 /// Shared source trees (generated once per test process) and helpers around the oracle tools.
 enum Fixtures {
-    /// The full TestTree (10k-entry directory, multi-MiB, sparse, every entry type), built once.
-    static let standardTree: Result<String, any Error> = Result {
-        let directory = try TemporaryDirectory.removedAtExit("writer-fixture")
-        let source = directory.child("src")
-        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
-        try TestTree.populate(at: source)
-        return source
-    }
-
-    static func standardSource() throws -> String { try standardTree.get() }
+    /// The full TestTree (10k-entry directory, multi-MiB, sparse, every entry type), shared by the process.
+    static func standardSource() throws -> String { try TestTree.shared() }
 
     /// Builds `source` into a file image at `image` and returns the result.
     @discardableResult

@@ -6,7 +6,8 @@ import Testing
     import Glibc
 #endif
 
-/// Issue 5's request budget, checked through the kernel against a counting HTTP range server.
+/// The lazy mount's request budget (a mount in at most 3 requests, a walk in none), checked through
+/// the kernel against a counting HTTP range server.
 @Suite("Lazy mounts over HTTP: request counts", .serialized)
 struct LazyMountTests {
     private static let blockSize = 131_072

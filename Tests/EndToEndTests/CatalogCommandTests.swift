@@ -1,3 +1,4 @@
+import BackupTestSupport
 import Foundation
 import RemoteStorage
 import SQBackup

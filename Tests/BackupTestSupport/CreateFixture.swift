@@ -10,9 +10,9 @@ import Testing
 #endif
 
 /// Source trees and store helpers for the create tests.
-enum CreateFixture {
+public enum CreateFixture {
     /// The standard test tree without its large files, in `work/src`.
-    static func standardTree(in work: TemporaryDirectory) throws -> String {
+    public static func standardTree(in work: TemporaryDirectory) throws -> String {
         let source = work.child("src")
         try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
         var options = TestTree.Options()
@@ -23,7 +23,7 @@ enum CreateFixture {
     }
 
     /// A tree of incompressible files totalling about `megabytes` MiB, so the image is about as big.
-    static func incompressibleTree(in work: TemporaryDirectory, megabytes: Int) throws -> String {
+    public static func incompressibleTree(in work: TemporaryDirectory, megabytes: Int) throws -> String {
         let source = work.child("random")
         try FileManager.default.createDirectory(atPath: source + "/d", withIntermediateDirectories: true)
         for index in 0..<megabytes {
@@ -34,7 +34,7 @@ enum CreateFixture {
     }
 
     /// An S3 store on `bucket` of the pool, optionally through `endpoint` (a fault proxy).
-    static func poolStore(bucket: String, endpoint: String? = nil, attempts: Int = 3) throws -> S3Store {
+    public static func poolStore(bucket: String, endpoint: String? = nil, attempts: Int = 3) throws -> S3Store {
         let pool = try S3BucketPool.shared()
         return try S3Store(
             configuration: S3Configuration(
@@ -44,12 +44,12 @@ enum CreateFixture {
     }
 
     /// Downloads an object to a local file (for unsquashfs).
-    static func download(_ store: any ObjectStore, key: String, to path: String) throws {
+    public static func download(_ store: any ObjectStore, key: String, to path: String) throws {
         try Data(try store.get(key)).write(to: URL(fileURLWithPath: path))
     }
 
     /// Differences between `source` and what `unsquashfs` extracts from `image` (an independent oracle).
-    static func extractedDifferences(image: String, source: String) throws -> [String] {
+    public static func extractedDifferences(image: String, source: String) throws -> [String] {
         let extracted = image + ".extracted"
         try Shell.check(["unsquashfs", "-q", "-n", "-d", extracted, image])
         defer { try? FileManager.default.removeItem(atPath: extracted) }
@@ -58,13 +58,13 @@ enum CreateFixture {
         return comparison.differences(expected: source, actual: extracted)
     }
 
-    static func sha256(of path: String) throws -> String {
+    public static func sha256(of path: String) throws -> String {
         String(try Shell.check(["sha256sum", path]).prefix(64))
     }
 
     /// The composite SHA-256 of a file cut into `partSize` parts, computed by Python's hashlib (an
     /// independent implementation): (64 hex digits, part count).
-    static func compositeSHA256(of path: String, partSize: Int) throws -> (sha256: String, parts: Int) {
+    public static func compositeSHA256(of path: String, partSize: Int) throws -> (sha256: String, parts: Int) {
         let script = """
             import hashlib, sys
             digests = []
@@ -80,7 +80,7 @@ enum CreateFixture {
 
     /// Every regular file under `root` (a local store), relative, sorted: staged or temporary files
     /// included, which the store's own listing hides.
-    static func filesOnDisk(_ root: String) -> [String] {
+    public static func filesOnDisk(_ root: String) -> [String] {
         guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
         var files: [String] = []
         while let relative = walker.nextObject() as? String {
@@ -93,7 +93,9 @@ enum CreateFixture {
     }
 
     /// Asserts that nothing of any backup is left: no objects, no uploads in progress, nothing listed.
-    static func expectNothingLeft(_ store: any ObjectStore, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    public static func expectNothingLeft(_ store: any ObjectStore, sourceLocation: SourceLocation = #_sourceLocation)
+        throws
+    {
         #expect(try store.listAll(prefix: "backups/").map(\.key) == [], sourceLocation: sourceLocation)
         #expect(
             try store.listMultipartUploads(prefix: "backups/").map(\.key) == [], sourceLocation: sourceLocation)

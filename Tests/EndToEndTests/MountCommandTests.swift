@@ -6,7 +6,8 @@ import Testing
     import Glibc
 #endif
 
-private func requireFuse() throws {
+/// Fails when FUSE is missing, CI or not: these tests are what the mount command is for.
+private func requireFuseStrictly() throws {
     if let reason = FuseCapability.missingReason {
         Issue.record("FUSE tests cannot run: \(reason)")
         throw CancellationError()
@@ -31,7 +32,7 @@ private func daemonPID(for mountpoint: String) -> pid_t? {
 struct MountCommandTests {
     @Test("mount daemonizes, is ready on return, and unmount stops the daemon")
     func mountAndUnmount() throws {
-        try requireFuse()
+        try requireFuseStrictly()
         let work = try TemporaryDirectory("cli-mount")
         defer { work.remove() }
         let source = work.child("src")
@@ -60,7 +61,7 @@ struct MountCommandTests {
 
     @Test("SIGTERM and SIGINT unmount cleanly", arguments: [SIGTERM, SIGINT])
     func signalUnmounts(signalNumber: Int32) throws {
-        try requireFuse()
+        try requireFuseStrictly()
         let work = try TemporaryDirectory("cli-signal")
         defer { work.remove() }
         let source = work.child("src")
@@ -81,7 +82,7 @@ struct MountCommandTests {
 
     @Test("bad input: clear error, non-zero exit, no mount left behind")
     func badInput() throws {
-        try requireFuse()
+        try requireFuseStrictly()
         let work = try TemporaryDirectory("cli-bad")
         defer { work.remove() }
         let source = work.child("src")
@@ -128,7 +129,7 @@ struct MountCommandTests {
 
     @Test("status reports what the running daemon fetched, and forgets it after unmount")
     func statusFromDaemon() throws {
-        try requireFuse()
+        try requireFuseStrictly()
         let work = try TemporaryDirectory("cli-status")
         defer { work.remove() }
         let source = work.child("src")
@@ -161,7 +162,7 @@ struct MountCommandTests {
 
     @Test("a corrupt block gives EIO for that read; the daemon keeps serving")
     func corruptBlockEIO() throws {
-        try requireFuse()
+        try requireFuseStrictly()
         let work = try TemporaryDirectory("cli-eio")
         defer { work.remove() }
         let source = work.child("src")

@@ -1,0 +1,5 @@
+import Restore
+
+/// An entry a restore skipped or changed for safety, named here so that users of the facade need
+/// not import the restorer.
+public typealias RestoreWarning = Restore.RestoreWarning
