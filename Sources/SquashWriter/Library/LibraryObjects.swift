@@ -53,22 +53,7 @@ final class LibraryObjects {
         objects.append(UnsafeMutableRawPointer(file))
         try check(sqfs_super_write(superblock, file), "write the placeholder superblock")
 
-        var config = sqfs_compressor_config_t()
-        try check(
-            sqfs_compressor_config_init(&config, options.compressor.libraryID, options.blockSize, 0),
-            "configure the \(options.compressor.rawValue) compressor")
-        if options.compressor == .lz4 {
-            if options.effectiveLevel > 1 { config.flags |= UInt16(SQFS_COMP_FLAG_LZ4_HC.rawValue) }
-        } else {
-            config.level = UInt32(options.effectiveLevel)
-        }
-        var inner: UnsafeMutablePointer<sqfs_compressor_t>?
-        try check(sqfs_compressor_create(&config, &inner), "create the \(options.compressor.rawValue) compressor")
-        guard let wrapped = sqb_compressor_no_grow(inner) else {
-            sqb_destroy(inner)
-            throw BuildError.library(operation: "wrap the compressor", code: SQFS_ERROR_ALLOC.rawValue)
-        }
-        compressor = wrapped
+        compressor = try Self.makeCompressor(options)
         objects.append(UnsafeMutableRawPointer(compressor))
         let optionBytes = compressor.pointee.write_options(compressor, file)
         guard optionBytes >= 0 else {
@@ -76,23 +61,7 @@ final class LibraryObjects {
         }
         wroteCompressorOptions = optionBytes > 0
 
-        let plainWriter = try made(sqfs_block_writer_create(file, 4096, 0), "create the block writer")
-        if options.blockDigests {
-            let recorder = BlockDigestRecorder()
-            digests = recorder
-            // The recorder outlives the writer: this object holds both and destroys the writer first.
-            guard
-                let observed = sqb_block_writer_observed(
-                    plainWriter, file, Unmanaged.passUnretained(recorder).toOpaque(), Self.recordBlock)
-            else {
-                sqb_destroy(plainWriter)
-                throw BuildError.library(operation: "wrap the block writer", code: SQFS_ERROR_ALLOC.rawValue)
-            }
-            blockWriter = observed
-        } else {
-            digests = nil
-            blockWriter = plainWriter
-        }
+        (blockWriter, digests) = try Self.makeBlockWriter(file: file, options: options)
         objects.append(UnsafeMutableRawPointer(blockWriter))
         fragmentTable = try made(sqfs_frag_table_create(0), "create the fragment table")
         objects.append(UnsafeMutableRawPointer(fragmentTable))
@@ -120,6 +89,47 @@ final class LibraryObjects {
         objects.append(UnsafeMutableRawPointer(directoryWriter))
         created = objects
         complete = true
+    }
+
+    /// The configured compressor, wrapped so that a block is never stored larger than its input.
+    private static func makeCompressor(_ options: BuildOptions) throws -> UnsafeMutablePointer<sqfs_compressor_t> {
+        var config = sqfs_compressor_config_t()
+        let name = options.compressor.rawValue
+        var code = sqfs_compressor_config_init(&config, options.compressor.libraryID, options.blockSize, 0)
+        guard code == 0 else { throw BuildError.library(operation: "configure the \(name) compressor", code: code) }
+        if options.compressor == .lz4 {
+            if options.effectiveLevel > 1 { config.flags |= UInt16(SQFS_COMP_FLAG_LZ4_HC.rawValue) }
+        } else {
+            config.level = UInt32(options.effectiveLevel)
+        }
+        var inner: UnsafeMutablePointer<sqfs_compressor_t>?
+        code = sqfs_compressor_create(&config, &inner)
+        guard code == 0 else { throw BuildError.library(operation: "create the \(name) compressor", code: code) }
+        guard let wrapped = sqb_compressor_no_grow(inner) else {
+            sqb_destroy(inner)
+            throw BuildError.library(operation: "wrap the compressor", code: SQFS_ERROR_ALLOC.rawValue)
+        }
+        return wrapped
+    }
+
+    /// The block writer, wrapped to digest every block it stores when the build records digests.
+    private static func makeBlockWriter(file: UnsafeMutablePointer<sqfs_file_t>, options: BuildOptions) throws
+        -> (UnsafeMutablePointer<sqfs_block_writer_t>, BlockDigestRecorder?)
+    {
+        guard let plain = sqfs_block_writer_create(file, 4096, 0) else {
+            throw BuildError.library(operation: "create the block writer", code: SQFS_ERROR_ALLOC.rawValue)
+        }
+        guard options.blockDigests else { return (plain, nil) }
+        let recorder = BlockDigestRecorder()
+        // The recorder outlives the writer: LibraryObjects holds both and destroys the writer first.
+        guard
+            let observed = sqb_block_writer_observed(
+                plain, file, Unmanaged.passUnretained(recorder).toOpaque(), Self.recordBlock)
+        else {
+            sqb_destroy(plain)
+            throw BuildError.library(operation: "wrap the block writer", code: SQFS_ERROR_ALLOC.rawValue)
+        }
+        return (observed, recorder)
     }
 
     /// Called by the block writer, on the thread that stores blocks, for each block it stored.

@@ -18,17 +18,7 @@ struct TreeWalker {
         var rootBytes = Array(rootPath.utf8)
         while rootBytes.count > 1 && rootBytes.last == UInt8(ascii: "/") { rootBytes.removeLast() }
         var tree = FileTree()
-        var info = stat()
-        guard lstatBytes(rootBytes, &info) == 0 else {
-            let code = errno
-            if code == ENOENT || code == ENOTDIR { throw BuildError.directoryNotFound(path: rootPath) }
-            throw BuildError.unreadable(path: rootPath, reason: String(cString: strerror(code)))
-        }
-        // The root may be a symlink to a directory (a common way to name a backup target).
-        if info.st_mode & S_IFMT == S_IFLNK {
-            guard stat(rootPath, &info) == 0 else { throw BuildError.directoryNotFound(path: rootPath) }
-        }
-        guard info.st_mode & S_IFMT == S_IFDIR else { throw BuildError.notADirectory(path: rootPath) }
+        let info = try rootInfo(rootPath, rootBytes)
         let rootDevice = UInt64(info.st_dev)
         tree.nodes.append(try makeNode(path: rootBytes, info: info, tree: &tree))
 
@@ -100,6 +90,21 @@ struct TreeWalker {
             tree.nodes[directory].entries = entries
         }
         return tree
+    }
+
+    /// The root's `stat`: a directory, or a symlink to one (a common way to name a backup target).
+    private func rootInfo(_ rootPath: String, _ rootBytes: [UInt8]) throws -> stat {
+        var info = stat()
+        guard lstatBytes(rootBytes, &info) == 0 else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { throw BuildError.directoryNotFound(path: rootPath) }
+            throw BuildError.unreadable(path: rootPath, reason: String(cString: strerror(code)))
+        }
+        if info.st_mode & S_IFMT == S_IFLNK {
+            guard stat(rootPath, &info) == 0 else { throw BuildError.directoryNotFound(path: rootPath) }
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw BuildError.notADirectory(path: rootPath) }
+        return info
     }
 
     private struct HardLinkKey: Hashable {
