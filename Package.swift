@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "SquashReader",
             dependencies: [
-                "Storage", "CSquashfs", "CSquashfsShims", "CXXHash",
+                "Storage", "ImageDigests", "CSquashfs", "CSquashfsShims", "CXXHash",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "SQBackup",
             dependencies: [
-                "Storage", "RemoteStorage", "SquashReader", "SquashWriter", "MountFS", "Restore",
+                "Storage", "RemoteStorage", "ImageDigests", "SquashReader", "SquashWriter", "MountFS", "Restore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(
             name: "SQBackupTests",
             dependencies: [
-                "SQBackup", "Storage", "RemoteStorage", "TestSupport", "BackupTestSupport",
+                "SQBackup", "Storage", "RemoteStorage", "ImageDigests", "TestSupport", "BackupTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // Runs the built `sqbackup` binary: whole commands, the mount daemon, the shipped examples.

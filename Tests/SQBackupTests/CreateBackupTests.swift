@@ -1,5 +1,7 @@
 import BackupTestSupport
+import Crypto
 import Foundation
+import ImageDigests
 import RemoteStorage
 import Storage
 import Synchronization
@@ -69,8 +71,22 @@ struct CreateBackupTests {
 
         #expect(try BackupCatalog(store: store).list().backups.map(\.id) == [backup.id])
         #expect(try store.listMultipartUploads(prefix: "").isEmpty)
+        // The digest table beside the image is anchored in meta.json and describes this image.
+        let tableBytes = try store.get("backups/\(backup.id)/blocks.sha256")
+        let record = try #require(backup.blockDigests)
+        #expect(record.sha256 == BlockDigestTable.hex(SHA256.hash(data: tableBytes)))
+        let table = try BlockDigestTable(decoding: tableBytes)
+        #expect(table.count == record.count)
+        let imageBytes = try store.get("backups/\(backup.id)/data.sqsh")
         #expect(
-            CreateFixture.filesOnDisk(root) == ["backups/\(backup.id)/data.sqsh", "backups/\(backup.id)/meta.json"])
+            table.entries.allSatisfy {
+                table.check(imageBytes[Int($0.offset)..<Int($0.end)], at: $0.offset) == .verified
+            })
+        #expect(
+            CreateFixture.filesOnDisk(root) == [
+                "backups/\(backup.id)/blocks.sha256", "backups/\(backup.id)/data.sqsh",
+                "backups/\(backup.id)/meta.json",
+            ])
     }
 
     @Test("the local store gets the image as one staged file, never as part files, and nothing is listed before")
@@ -105,7 +121,10 @@ struct CreateBackupTests {
         #expect(try CreateFixture.sha256(of: image) == backup.sha256)
         #expect(try CreateFixture.extractedDifferences(image: image, source: source) == [])
         #expect(
-            CreateFixture.filesOnDisk(root) == ["backups/\(backup.id)/data.sqsh", "backups/\(backup.id)/meta.json"])
+            CreateFixture.filesOnDisk(root) == [
+                "backups/\(backup.id)/blocks.sha256", "backups/\(backup.id)/data.sqsh",
+                "backups/\(backup.id)/meta.json",
+            ])
     }
 
     @Test("local store: cancelled mid-image, or failing after the image is in place, leaves no file behind")

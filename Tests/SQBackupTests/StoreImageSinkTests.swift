@@ -86,7 +86,8 @@ struct StoreImageSinkTests {
         let order = store.script.requests(.uploadPart).compactMap(\.partNumber)
         let firstPart = try #require(order.firstIndex(of: 1))
         #expect(order.indices.allSatisfy { $0 <= firstPart || order[$0] == composite.partCount }, "\(order)")
-        #expect(store.keys == [BackupID.dataKey(backup.id), BackupID.metaKey(backup.id)])
+        #expect(
+            store.keys == [BackupID.digestsKey(backup.id), BackupID.dataKey(backup.id), BackupID.metaKey(backup.id)])
         #expect(store.pendingUploads.isEmpty)
     }
 

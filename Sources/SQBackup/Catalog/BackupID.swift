@@ -40,4 +40,6 @@ public enum BackupID {
     static func prefix(_ id: String) -> String { "backups/\(id)/" }
     static func dataKey(_ id: String) -> String { "backups/\(id)/data.sqsh" }
     static func metaKey(_ id: String) -> String { "backups/\(id)/meta.json" }
+    /// The block digest table (`BlockDigestTable`'s stored form), written before meta.json.
+    static func digestsKey(_ id: String) -> String { "backups/\(id)/blocks.sha256" }
 }

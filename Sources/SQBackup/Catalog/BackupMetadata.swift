@@ -32,6 +32,9 @@ public struct BackupMetadata: Codable, Sendable, Equatable {
     /// For images uploaded in parts instead of `sha256`: SHA-256 over the SHA-256s of the parts of
     /// `data.sqsh` (`partSize` bytes each, the last shorter), computed while uploading.
     public var compositeSha256: CompositeSHA256?
+    /// The block digest table beside the image (`blocks.sha256`); absent for backups written
+    /// before it existed and by the vendor's SDK, which are therefore unverified.
+    public var blockDigests: BlockDigestsRecord?
     public var compressor: String?
     public var compressionLevel: Int?
     public var blockSize: Int?
@@ -58,7 +61,7 @@ public struct BackupMetadata: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case id, dir, name, sizeBytes, ttl, createdAt, expiresAt, format, sandboxId, description, metadata, sha256
-        case compositeSha256
+        case compositeSha256, blockDigests
         case compressor, compressionLevel, blockSize, fileCount, sourceBytes
     }
 
@@ -80,6 +83,7 @@ public struct BackupMetadata: Codable, Sendable, Equatable {
         metadata = try container.decodeIfPresent([String: String].self, forKey: .metadata)
         sha256 = try container.decodeIfPresent(String.self, forKey: .sha256)
         compositeSha256 = try container.decodeIfPresent(CompositeSHA256.self, forKey: .compositeSha256)
+        blockDigests = try container.decodeIfPresent(BlockDigestsRecord.self, forKey: .blockDigests)
         compressor = try container.decodeIfPresent(String.self, forKey: .compressor)
         compressionLevel = try container.decodeIfPresent(Int.self, forKey: .compressionLevel)
         blockSize = try container.decodeIfPresent(Int.self, forKey: .blockSize)

@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import ImageDigests
 import Logging
 import SquashWriter
 import Storage
@@ -88,10 +90,17 @@ public struct BackupCreator: Sendable {
         meta.sourceBytes = result.fileBytes
         do {
             if let reason = options.cancellation.cancelReason { throw BackupError(.createFailed, reason) }
+            if let table = result.blockDigests {
+                let encoded = table.encoded()
+                try store.put(BackupID.digestsKey(id), bytes: encoded, contentType: "application/octet-stream")
+                meta.blockDigests = BlockDigestsRecord(
+                    sha256: BlockDigestTable.hex(SHA256.hash(data: encoded)), count: table.count)
+            }
             let json = try BackupJSON.encoder().encode(meta)
             try store.put(BackupID.metaKey(id), bytes: Array(json), contentType: "application/json")
         } catch {
             try? store.delete(BackupID.metaKey(id))
+            try? store.delete(BackupID.digestsKey(id))
             let leftovers = sink.abort()
             if let reason = options.cancellation.cancelReason {
                 throw Self.cancelled(reason, leftovers: leftovers)
