@@ -127,6 +127,6 @@ let package = Package(
         // Runs the built `sqbackup` binary: whole commands, the mount daemon, the shipped examples.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SQBackup", "Storage", "RemoteStorage", "TestSupport", "BackupTestSupport"]),
+            dependencies: ["SQBackup", "Storage", "RemoteStorage", "ImageDigests", "TestSupport", "BackupTestSupport"]),
     ]
 )

@@ -143,7 +143,9 @@ public final class SquashFilesystem: Sendable {
                 _ = fuse_reply_iov(request, vectors, Int32(vectors.count))
             }
         } catch {
-            logger.error("read of inode \(ino) at \(offset)+\(size) failed: \(error)")
+            // Name the file: a damaged block is what a user must trace back to a path.
+            let file = image.paths(of: NodeID(ino), limit: 1).first.map { "/\($0)" } ?? "inode \(ino)"
+            logger.error("read of \(file) at \(offset)+\(size) failed: \(error)")
             fuse_reply_err(request, EIO)
         }
     }

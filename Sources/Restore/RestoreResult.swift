@@ -16,6 +16,8 @@ public struct RestoreResult: Sendable, Encodable, Equatable {
     public var duration: Double
     /// Entries of the image that were skipped or changed for safety.
     public var rejected: [RestoreWarning]
+    /// Whether every block read was checked against the digests recorded at create.
+    public var verified = false
 
     public init(
         dir: String, filesRestored: Int, filesUnchanged: Int, filesRemoved: Int, bytesWritten: UInt64,

@@ -33,13 +33,14 @@ public struct Restorer: Sendable {
             try run.run()
         }
         let elapsed = ContinuousClock.now - started
-        let result = RestoreResult(
+        var result = RestoreResult(
             dir: target, filesRestored: run.written.load(ordering: .relaxed),
             filesUnchanged: run.unchanged.load(ordering: .relaxed), filesRemoved: run.removed.load(ordering: .relaxed),
             bytesWritten: UInt64(run.bytesWritten.load(ordering: .relaxed)),
             bytesFetched: image.statistics.snapshot.bytesFetched,
             duration: elapsed / .seconds(1),
             rejected: image.rejectedEntries.map { RestoreWarning(path: $0, kind: .unsafeNameSkipped) } + run.rejected)
+        result.verified = image.isVerified
         logger.debug(
             "restored",
             metadata: [

@@ -1,3 +1,5 @@
+import ImageDigests
+
 /// Tuning of the data path of an opened image.
 public struct ReaderOptions: Sendable {
     /// Decompressed blocks kept in memory, shared by all threads.
@@ -13,6 +15,10 @@ public struct ReaderOptions: Sendable {
     public var diskCache: DiskBlockCache?
     /// How much of the image head to read at open (superblock, compressor options).
     public var headBytes = 128 << 10
+    /// The digests recorded when the image was built. With them, the superblock and metadata are
+    /// checked before they are decoded, and every fetched block before it is cached or served;
+    /// nil reads the image unverified.
+    public var blockDigests: BlockDigestTable?
 
     public init() {}
 }

@@ -6,6 +6,7 @@ public final class ReaderStatistics: Sendable {
     let cacheMisses = Atomic<Int>(0)
     let rangeRequests = Atomic<Int>(0)
     let bytesFetched = Atomic<Int>(0)
+    /// Blocks that did not decode or failed their digest check (served to no one).
     let corruptBlocks = Atomic<Int>(0)
     let prefetchedBlocks = Atomic<Int>(0)
     let requestsInFlight = Atomic<Int>(0)

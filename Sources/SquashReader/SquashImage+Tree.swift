@@ -93,6 +93,21 @@ extension SquashImage {
         return result
     }
 
+    /// The paths that name `id` (a file with hard links has several), relative to the root, found
+    /// by walking the whole tree: for messages about one file, not for hot paths.
+    public func paths(of id: NodeID, limit: Int = 4) -> [String] {
+        var found: [String] = []
+        var pending: [(NodeID, String)] = [(Self.rootID, "")]
+        while let (directory, prefix) = pending.popLast(), found.count < limit {
+            for (name, node) in entries(of: directory) {
+                let path = prefix + String(decoding: name, as: UTF8.self)
+                if node == id { found.append(path) }
+                if attributes(of: node)?.kind == .directory { pending.append((node, path + "/")) }
+            }
+        }
+        return found.sorted()
+    }
+
     /// The target of a symlink, as stored (bytes, not necessarily UTF-8).
     public func symlinkTarget(of id: NodeID) -> [UInt8]? {
         guard let node = node(id), NodeKind(mode: node.mode) == .symlink else { return nil }

@@ -39,6 +39,8 @@ public final class SquashImage: Sendable {
         } catch let error as StorageError {
             throw ImageError.storage(error)
         }
+        let digests = options.blockDigests
+        if let digests { try Self.checkHead(window, digests, name: name) }
         guard let file = window.makeFile() else { throw ImageError.corrupt(image: name, reason: "out of memory") }
         defer { sqb_destroy(file) }
         let superblock = UnsafeMutablePointer<sqfs_super_t>.allocate(capacity: 1)
@@ -65,6 +67,7 @@ public final class SquashImage: Sendable {
         } catch let error as StorageError {
             throw ImageError.storage(error)
         }
+        if let digests { try Self.checkMetadata(window, digests, superblock: sb, name: name) }
         let makeDecompressor: @Sendable () throws -> Decompressor = {
             try Self.makeDecompressor(superblock: sb, window: window, name: name, compressorName: compressorName)
         }
@@ -81,8 +84,11 @@ public final class SquashImage: Sendable {
         fetcher = BlockFetcher(
             source: source, imageName: name, blockSize: Int(sb.block_size),
             cache: MemoryBlockCache(capacityBytes: options.cacheBytes), decompressors: pool, statistics: statistics,
-            maxRequestBytes: options.maxRequestBytes, diskCache: options.diskCache)
+            maxRequestBytes: options.maxRequestBytes, diskCache: options.diskCache, digests: digests)
     }
+
+    /// Whether reads are checked against digests recorded at create.
+    public var isVerified: Bool { fetcher.isVerifying }
 
     private static func validate(_ sb: sqfs_super_t, sourceSize: UInt64, name: String) throws {
         func corrupt(_ reason: String) -> ImageError { .corrupt(image: name, reason: reason) }

@@ -8,7 +8,10 @@ extension BackupCatalog {
         -> RestoreResult
     {
         let source = try resolve(id)
-        let target = try options.targetDir ?? show(id).dir
+        let meta = try show(id)
+        let target = options.targetDir ?? meta.dir
+        var options = options
+        if options.verify { options.reader.blockDigests = try blockDigests(of: meta) }
         return try BackupRestore.restore(
             source: source, into: target, explicitTarget: options.targetDir != nil, options: options)
     }

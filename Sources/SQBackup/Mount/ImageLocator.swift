@@ -35,4 +35,31 @@ public enum ImageLocator {
             return try BackupCatalog.open(store, environment: environment).resolve(id)
         }
     }
+
+    /// Opens `reference` as `open` does and, for a backup with block digests, fetches and checks
+    /// its digest table so that reads can be verified. With `verify` false, or for images that
+    /// have no digests (files, URLs, older backups), reads are unverified and the reason says why.
+    public static func locate(
+        _ reference: ImageReference, store: StoreSelection, verify: Bool,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> LocatedImage {
+        guard case .backup(let id) = reference else {
+            let source = try open(reference, store: store, environment: environment)
+            return LocatedImage(
+                source: source, blockDigests: nil,
+                unverifiedReason: verify
+                    ? "\(reference) has no block digests (only backups by id do)" : "verification is off")
+        }
+        let catalog = try BackupCatalog.open(store, environment: environment)
+        let source = try catalog.resolve(id)
+        guard verify else {
+            return LocatedImage(source: source, blockDigests: nil, unverifiedReason: "verification is off")
+        }
+        guard let digests = try catalog.blockDigests(of: try catalog.show(id)) else {
+            return LocatedImage(
+                source: source, blockDigests: nil,
+                unverifiedReason: "backup \(id) was stored without block digests (by an older version or another tool)")
+        }
+        return LocatedImage(source: source, blockDigests: digests, unverifiedReason: nil)
+    }
 }

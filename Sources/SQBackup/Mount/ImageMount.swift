@@ -21,11 +21,15 @@ public struct ImageMount: Sendable {
         public var diskCacheBytes = 4 << 30
         /// Copy the whole image into the disk cache in the background once mounted.
         public var prefetchAll = false
+        /// Check every fetched block (and the metadata, at open) against the backup's digests.
+        public var verify = true
         public init() {}
     }
 
     public let mount: FuseMount
     public let image: SquashImage
+    /// Why reads through this mount are unverified; nil when every block is checked.
+    public let unverifiedReason: String?
     private let sourceName: String
     private let logger: Logger
     private let prefetchAll: Bool
@@ -38,9 +42,14 @@ public struct ImageMount: Sendable {
     /// Opens `image` (a path, an http(s) URL or a backup id) and mounts it at `mountpoint`.
     public init(image reference: ImageReference, mountpoint: String, settings: Settings, logger: Logger) throws {
         do {
-            let source = try ImageLocator.open(reference, store: settings.store)
+            let located = try ImageLocator.locate(reference, store: settings.store, verify: settings.verify)
+            let source = located.source
+            unverifiedReason = located.unverifiedReason
             var reader = settings.reader
-            reader.diskCache = try Self.diskCache(for: reference, source: source, settings: settings, logger: logger)
+            reader.blockDigests = located.blockDigests
+            reader.diskCache = try Self.diskCache(
+                for: reference, source: source, verified: located.blockDigests != nil, settings: settings,
+                logger: logger)
             if settings.prefetchAll && reader.diskCache == nil {
                 throw BackupError(
                     .invalidConfig, "prefetching the whole image needs the disk cache, which is off",
@@ -93,9 +102,10 @@ public struct ImageMount: Sendable {
     }
 
     /// The disk cache for this image, namespaced by what the image is and its version, so a
-    /// replaced object never serves old blocks.
+    /// replaced object never serves old blocks, and by whether blocks were verified before they
+    /// were stored, so a verified mount never takes a block an unverified one cached.
     private static func diskCache(
-        for reference: ImageReference, source: any RangeSource, settings: Settings, logger: Logger
+        for reference: ImageReference, source: any RangeSource, verified: Bool, settings: Settings, logger: Logger
     ) throws -> DiskBlockCache? {
         let isLocalFile: Bool
         let name: String
@@ -118,7 +128,8 @@ public struct ImageMount: Sendable {
         let directory = settings.diskCacheDirectory ?? DiskBlockCache.defaultDirectory()
         do {
             return try DiskBlockCache(
-                directory: directory, capacityBytes: settings.diskCacheBytes, namespace: name + "|" + version)
+                directory: directory, capacityBytes: settings.diskCacheBytes,
+                namespace: name + "|" + version + (verified ? "|verified" : ""))
         } catch {
             throw BackupError(.invalidConfig, "disk cache at \(directory): \(error)")
         }

@@ -11,6 +11,9 @@ public struct RestoreBackupOptions: Sendable {
     public var force = false
     public var restore = RestoreOptions()
     public var reader = ReaderOptions()
+    /// Check every block read (and the metadata, at open) against the backup's digests: a damaged
+    /// file fails instead of being written with wrong bytes.
+    public var verify = true
     public var logger: Logger?
 
     public init(targetDir: String? = nil, force: Bool = false) {

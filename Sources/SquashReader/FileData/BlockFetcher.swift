@@ -1,4 +1,5 @@
 import Dispatch
+import ImageDigests
 import Storage
 import Synchronization
 
@@ -39,13 +40,16 @@ final class BlockFetcher: Sendable {
     private let diskWriter: DiskCacheWriter?
     /// Reads waiting on the network right now; hydration yields to them.
     private let onDemandFetches = Atomic<Int>(0)
+    /// Digests every fetched block is checked against before it is cached or served; nil: unverified.
+    private let digests: BlockDigestTable?
 
     init(
         source: any RangeSource, imageName: String, blockSize: Int, cache: any BlockCache,
         decompressors: DecompressorPool, statistics: ReaderStatistics, maxRequestBytes: Int = 8 << 20,
-        diskCache: DiskBlockCache? = nil
+        diskCache: DiskBlockCache? = nil, digests: BlockDigestTable? = nil
     ) {
         self.diskCache = diskCache
+        self.digests = digests
         diskWriter = diskCache.map { DiskCacheWriter(cache: $0) }
         self.source = source
         self.imageName = imageName
@@ -55,6 +59,8 @@ final class BlockFetcher: Sendable {
         self.statistics = statistics
         planner = FetchPlanner(maxRequestBytes: maxRequestBytes)
     }
+
+    var isVerifying: Bool { digests != nil }
 
     func blocks(_ references: [BlockReference]) throws -> [Block] {
         var results = [Block?](repeating: nil, count: references.count)
@@ -153,8 +159,12 @@ final class BlockFetcher: Sendable {
             for (run, payload) in zip(batch, payloads) {
                 fetched += payload.count
                 statistics.bytesFetched.add(payload.count, ordering: .relaxed)
-                diskCache.store(
-                    run: run.members.map { ($0, run.storedBytes(of: $0, in: payload)) }, slicesLargerBuffer: true)
+                // A damaged block stays out of the cache; a read of it fails when it is fetched again.
+                let verified = run.members.compactMap { reference -> (BlockReference, ArraySlice<UInt8>)? in
+                    let stored = run.storedBytes(of: reference, in: payload)
+                    return verify(stored, reference) == nil ? (reference, stored) : nil
+                }
+                diskCache.store(run: verified, slicesLargerBuffer: true)
             }
         }
         return fetched
@@ -216,7 +226,7 @@ final class BlockFetcher: Sendable {
             var persist = [(offset: UInt64, bytes: ArraySlice<UInt8>)]()
             for member in run.members {
                 let stored = run.storedBytes(of: member.reference, in: payload)
-                let result = decode(stored, member.reference)
+                let result = verify(stored, member.reference).map { .failure($0) } ?? decode(stored, member.reference)
                 if case .success = result, diskWriter != nil { persist.append((member.reference.offset, stored)) }
                 publish(member, result)
             }
@@ -225,6 +235,14 @@ final class BlockFetcher: Sendable {
             return nil
         }
         if let failure = failures.compactMap({ $0 }).first { throw ImageError.storage(failure) }
+    }
+
+    /// Why `stored`, just fetched, must not be used: it differs from the digest recorded at create
+    /// (or the table has no such block). nil when it checks out, or when reads are unverified.
+    private func verify(_ stored: ArraySlice<UInt8>, _ reference: BlockReference) -> ImageError? {
+        guard let digests, digests.check(stored, at: reference.offset) != .verified else { return nil }
+        statistics.corruptBlocks.add(1, ordering: .relaxed)
+        return .damagedBlock(image: imageName, offset: reference.offset, length: stored.count)
     }
 
     /// A stored block as its data: decompressed, or (stored uncompressed) the slice itself.

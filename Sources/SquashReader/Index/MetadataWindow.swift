@@ -34,6 +34,16 @@ final class MetadataWindow: @unchecked Sendable {
         tailOffset = offset
     }
 
+    /// The bytes of `offset ..< offset + length` when the head or the loaded tail holds them all.
+    func kept(offset: UInt64, length: Int) -> ArraySlice<UInt8>? {
+        let end = offset + UInt64(length)
+        if end <= UInt64(head.count) { return head[Int(offset)..<Int(end)] }
+        if offset >= tailOffset, end <= tailOffset + UInt64(tail.count) {
+            return tail[Int(offset - tailOffset)..<Int(end - tailOffset)]
+        }
+        return nil
+    }
+
     fileprivate func read(offset: UInt64, into buffer: UnsafeMutableRawPointer, size: Int) -> Int32 {
         if offset + UInt64(size) <= UInt64(head.count) {
             head.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress! + Int(offset), byteCount: size) }

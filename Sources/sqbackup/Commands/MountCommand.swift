@@ -55,6 +55,13 @@ struct MountCommand: ParsableCommand {
     @Option(name: .long, help: "FUSE worker threads (requests waiting on storage at once).")
     var threads = 64
 
+    @Flag(
+        name: .customLong("verify"), inversion: .prefixedNo,
+        help:
+            "Check every fetched block against the digests recorded at create; a damaged block fails its read with EIO."
+    )
+    var verify = true
+
     @Option(name: .long, help: "Where the daemon writes its log (default: nowhere once detached).")
     var logFile: String?
 
@@ -97,6 +104,7 @@ struct MountCommand: ParsableCommand {
         settings.mount.maxThreads = threads
         settings.mount.debug = debug
         settings.store = storeFlags.selection
+        settings.verify = verify
         let flat = options.flatMap { $0.split(separator: ",").map(String.init) }
         settings.mount.allowNonEmpty = flat.contains("nonempty")
         settings.mount.extraOptions = flat
@@ -112,10 +120,13 @@ struct MountCommand: ParsableCommand {
             if let readiness { readiness.fail(message) } else { CommandSupport.printError(message) }
             throw ExitCode(1)
         }
+        let notices = verify ? [CommandSupport.unverifiedNotice(mounted.unverifiedReason)].compactMap { $0 } : []
         mounted.serve(unmountOnSignals: true) {
             if let readiness {
                 DaemonLauncher.detachStandardStreams(logFile: logFile)
-                readiness.ready()
+                readiness.ready(notices: notices)
+            } else {
+                notices.forEach(CommandSupport.printWarning)
             }
         }
     }
@@ -124,7 +135,7 @@ struct MountCommand: ParsableCommand {
     /// and returns once it is ready.
     static func launchDaemon(
         reference: ImageReference, mountpoint: String, options: [String], storeFlags: StoreFlags, logFile: String?,
-        verbose: Bool
+        verbose: Bool, verify: Bool = true
     ) throws {
         let handOff = reference.handOff
         for (name, value) in handOff.environment { setenv(name, value, 1) }
@@ -133,6 +144,7 @@ struct MountCommand: ParsableCommand {
         arguments += storeFlags.arguments
         if let logFile { arguments += ["--log-file", logFile] }
         if verbose { arguments.append("--verbose") }
+        if !verify { arguments.append("--no-verify") }
         // The hand-off variables (a presigned URL) are for this daemon only, not for later children.
         defer { for name in handOff.environment.keys { unsetenv(name) } }
         try DaemonLauncher.launch(arguments: arguments)
@@ -145,6 +157,7 @@ struct MountCommand: ParsableCommand {
         arguments += ["--prefetch", prefetch.rawValue]
         if let cacheDir { arguments += ["--cache-dir", CommandSupport.absolute(cacheDir)] }
         if let diskCache { arguments.append(diskCache ? "--disk-cache" : "--no-disk-cache") }
+        if !verify { arguments.append("--no-verify") }
         arguments += storeFlags.arguments
         if let logFile { arguments += ["--log-file", CommandSupport.absolute(logFile)] }
         if debug { arguments.append("--debug") }

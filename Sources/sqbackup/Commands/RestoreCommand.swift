@@ -38,6 +38,13 @@ struct RestoreCommand: ParsableCommand {
     @Flag(name: .long, help: "Keep setuid/setgid bits and file capabilities (root only; the image is trusted).")
     var preserveSetuid = false
 
+    @Flag(
+        name: .customLong("verify"), inversion: .prefixedNo,
+        help:
+            "Check every block read against the digests recorded at create; a damaged file fails instead of being written."
+    )
+    var verify = true
+
     @Flag(name: .long, help: "Return at once: a writable overlay on a lazy read-only mount (needs root).")
     var lazy = false
 
@@ -63,8 +70,14 @@ struct RestoreCommand: ParsableCommand {
             var options = RestoreBackupOptions(targetDir: target.map(CommandSupport.absolute), force: force)
             options.keepExtra = keepExtra
             options.restore.preserveSetuid = preserveSetuid
+            options.verify = verify
             let reference = ImageReference(image).absolute()
             let result = try BackupRestore.restore(reference, store: storeFlags.selection, options: options)
+            if verify && !result.verified {
+                CommandSupport.printWarning(
+                    "unverified: \(image) has no block digests (stored by an older version or another tool, or "
+                        + "not a backup id); its bytes were restored unchecked")
+            }
             if json {
                 print(try BackupFormatting.json(result))
             } else {
@@ -87,7 +100,7 @@ struct RestoreCommand: ParsableCommand {
             let root = try LazyRestore.restore(reference, store: storeFlags.selection, options: options) { root in
                 try MountCommand.launchDaemon(
                     reference: reference, mountpoint: root.lower, options: ["allow_other"], storeFlags: storeFlags,
-                    logFile: root.mountLog, verbose: verbose)
+                    logFile: root.mountLog, verbose: verbose, verify: verify)
             }
             if hydrate {
                 do {

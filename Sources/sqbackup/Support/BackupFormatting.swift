@@ -62,6 +62,11 @@ enum BackupFormatting {
                     "\(composite.sha256) (\(composite.partCount) parts of \(composite.partSize) bytes)"
                 ))
         }
+        if let digests = meta.blockDigests {
+            lines.append(("block digests", "\(digests.count) (sha256 \(digests.sha256)); reads are verified"))
+        } else {
+            lines.append(("block digests", "none: unverified (reads cannot be checked)"))
+        }
         let width = lines.map(\.0.count).max() ?? 0
         return lines.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
             .joined(separator: "\n")

@@ -40,6 +40,16 @@ enum CommandSupport {
         FileHandle.standardError.write(Data("sqbackup: \(message)\n".utf8))
     }
 
+    /// A warning the user should see, on stderr (stdout stays clean for `--json`).
+    static func printWarning(_ message: String) {
+        FileHandle.standardError.write(Data("sqbackup: warning: \(message)\n".utf8))
+    }
+
+    /// The notice for reads that cannot be checked, or nil when they are.
+    static func unverifiedNotice(_ reason: String?) -> String? {
+        reason.map { "unverified: \($0); a damaged block would be served as it is" }
+    }
+
     /// An absolute, normalized form of a user-given path (the daemon runs from "/").
     static func absolute(_ path: String) -> String {
         URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))

@@ -41,7 +41,14 @@ enum DaemonLauncher {
             }
         }
         close(readEnd)
-        let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        var lines = String(decoding: message, as: UTF8.self).split(separator: "\n").map(String.init)
+        // Notices (e.g. "reads are unverified") come before the verdict; the user sees them here,
+        // since the daemon's own stderr is detached.
+        while let first = lines.first, first.hasPrefix(ReadinessPipe.noticePrefix) {
+            CommandSupport.printWarning(String(first.dropFirst(ReadinessPipe.noticePrefix.count)))
+            lines.removeFirst()
+        }
+        let text = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
         if text == "ready" { return }
         var exitStatus: Int32 = 0
         waitpid(pid, &exitStatus, 0)
@@ -78,7 +85,12 @@ enum DaemonLauncher {
 struct ReadinessPipe {
     let fd: Int32
 
-    func ready() { send("ready\n") }
+    static let noticePrefix = "notice: "
+
+    /// Reports the mount ready, after `notices` for the user (one line each).
+    func ready(notices: [String] = []) {
+        send(notices.map { Self.noticePrefix + $0 + "\n" }.joined() + "ready\n")
+    }
 
     func fail(_ message: String) { send("error: \(message)\n") }
 

@@ -1,0 +1,17 @@
+import ImageDigests
+import Storage
+
+/// An image found from what a user named, with what it can be checked against.
+public struct LocatedImage: Sendable {
+    public let source: any RangeSource
+    /// The digests to check reads against; nil when reads are unverified.
+    public let blockDigests: BlockDigestTable?
+    /// Why reads are unverified, for the notice `mount` and `restore` print; nil when verified.
+    public let unverifiedReason: String?
+
+    public init(source: any RangeSource, blockDigests: BlockDigestTable?, unverifiedReason: String?) {
+        self.source = source
+        self.blockDigests = blockDigests
+        self.unverifiedReason = unverifiedReason
+    }
+}
