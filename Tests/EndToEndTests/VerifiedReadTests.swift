@@ -178,7 +178,7 @@ struct VerifiedReadTests {
         let mounted = try fixture.mount(mountpoint)
         #expect(mounted.status == 1)
         #expect(
-            mounted.stderr.contains("MOUNT_FAILED") && mounted.stderr.contains("metadata tables"), "\(mounted.stderr)")
+            mounted.stderr.contains("INVALID_IMAGE") && mounted.stderr.contains("metadata tables"), "\(mounted.stderr)")
         #expect(mounted.stderr.contains("damaged"), "\(mounted.stderr)")
         #expect(!MountTable.isMounted(mountpoint))
     }
