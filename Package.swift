@@ -121,8 +121,8 @@ let package = Package(
         .testTarget(
             name: "SQBackupTests",
             dependencies: [
-                "SQBackup", "Storage", "RemoteStorage", "ImageDigests", "TestSupport", "BackupTestSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "SQBackup", "Storage", "RemoteStorage", "ImageDigests", "SquashReader", "TestSupport",
+                "BackupTestSupport", .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // Runs the built `sqbackup` binary: whole commands, the mount daemon, the shipped examples.
         .testTarget(
