@@ -183,6 +183,7 @@ public struct BackupCreator: Sendable {
         build.blockSize = options.blockSize
         build.threads = options.threads ?? BuildOptions.onlineCores
         build.skipUnreadable = options.skipUnreadable
+        build.blockDigests = options.blockDigests
         build.logger = logger
         let cancellation = options.cancellation
         build.shouldCancel = { cancellation.isCancelled }

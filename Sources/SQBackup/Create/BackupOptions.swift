@@ -19,6 +19,9 @@ public struct BackupOptions: Sendable {
     /// nil: all cores.
     public var threads: Int?
     public var skipUnreadable = false
+    /// Record the SHA-256 of every stored block (`blocks.sha256` beside the image) so that mounts,
+    /// restores and `verify` can prove the bytes they read; off, the backup reads unverified.
+    public var blockDigests = true
     /// The smallest multipart part; larger trees get larger parts so that 10,000 parts always suffice.
     /// S3 and R2 refuse parts under 5 MiB.
     public var minimumPartSize = 8 << 20

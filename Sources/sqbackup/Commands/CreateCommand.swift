@@ -54,6 +54,11 @@ struct CreateCommand: ParsableCommand {
     @Flag(name: .long, help: "Warn about unreadable files and leave them out instead of failing.")
     var skipUnreadable = false
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Record a digest of every stored block, so that reads of the backup can be verified.")
+    var blockDigests = true
+
     @Flag(name: .long, help: "Print the DirectoryBackup as JSON.")
     var json = false
 
@@ -85,6 +90,7 @@ struct CreateCommand: ParsableCommand {
         options.blockSize = try CommandSupport.parseSize(blockSize)
         options.threads = threads
         options.skipUnreadable = skipUnreadable
+        options.blockDigests = blockDigests
         if let partSize { options.minimumPartSize = try CommandSupport.parseSize(partSize) }
         let progressLine = ProgressLine.forStandardError()
         if let progressLine { options.progress = { progress in progressLine.update(progress) } }
