@@ -51,7 +51,7 @@ timed_reads() {
     local start end
     start=$(seconds)
     if [ "$kind" = sequential ]; then
-        tar cf - -C "$mnt" . > /dev/null
+        tar cf - -C "$mnt" . | cat > /dev/null
     else
         python3 - "$mnt" "$work/large" <<'EOF'
 import os, random, sys
