@@ -10,6 +10,6 @@ struct SQBackupCommand: ParsableCommand {
         subcommands: [
             CreateCommand.self, ListCommand.self, ShowCommand.self, DeleteCommand.self, PruneCommand.self,
             MountCommand.self, UnmountCommand.self, StatusCommand.self, RestoreCommand.self,
-            HydrateRootCommand.self,
+            HydrateRootCommand.self, VerifyCommand.self,
         ])
 }

@@ -14,6 +14,8 @@ public struct BackupError: Error, Equatable, Sendable, CustomStringConvertible {
         case interrupted = "OPERATION_INTERRUPTED"
         case invalidImage = "INVALID_IMAGE"
         case mountFailed = "MOUNT_FAILED"
+        /// A verify found bytes that differ from what was stored at create.
+        case damaged = "BACKUP_DAMAGED"
     }
 
     public var code: Code

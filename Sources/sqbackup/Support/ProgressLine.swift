@@ -14,12 +14,7 @@ final class ProgressLine: Sendable {
     static func forStandardError() -> ProgressLine? { isatty(STDERR_FILENO) == 1 ? ProgressLine() : nil }
 
     func update(_ progress: CreateProgress) {
-        let due = lastDraw.withLock { last in
-            guard progress.elapsed - last >= 0.2 || progress.finishing else { return false }
-            last = progress.elapsed
-            return true
-        }
-        guard due else { return }
+        guard isDue(elapsed: progress.elapsed, force: progress.finishing) else { return }
         let rate = progress.elapsed > 0 ? Double(progress.bytesRead) / progress.elapsed : 0
         var text = "files \(progress.filesDone)/\(progress.filesTotal)"
         text += "  read \(BackupFormatting.size(progress.bytesRead))/\(BackupFormatting.size(progress.bytesTotal))"
@@ -29,8 +24,20 @@ final class ProgressLine: Sendable {
             text += String(format: "  ETA %.0f s", Double(progress.bytesTotal - progress.bytesRead) / rate)
         }
         if progress.finishing { text += "  finishing…" }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+        draw(text)
     }
+
+    /// Whether to redraw now: at most five times a second, unless `force`d.
+    func isDue(elapsed: Double, force: Bool) -> Bool {
+        lastDraw.withLock { last in
+            guard elapsed - last >= 0.2 || force || elapsed < last else { return false }
+            last = elapsed
+            return true
+        }
+    }
+
+    /// Replaces the line with `text`.
+    func draw(_ text: String) { FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8)) }
 
     func clear() { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 }

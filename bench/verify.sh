@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Verify benchmark: `sqbackup verify ID` (every block's SHA-256 and the whole-image hash) vs a raw
+# parallel download of the same image (bench/parallel_read.py: 8 MiB ranges on 8 threads, as
+# verify reads; boto3 ranged GETs on S3, preads in the local store), bytes thrown away.
+#
+#   bench/verify.sh [MEGABYTES] [RUNS]        (defaults: 1024, 3)
+#
+# The tree (bench/out/verify-tree) is mostly incompressible: random files of 64 MiB plus a 64 MiB
+# slice of bench/make_tree.py's mixed tree, so the image is about as large as the tree. One backup
+# goes to a local directory store (bench/out/verify-store, warm in the page cache for both sides),
+# one to the local S3 server (moto, Tests/Servers/s3_server.py, multipart upload). Runs alternate
+# ours / baseline; prints medians and the ratio baseline/ours as a speed (target ≥ 0.9×).
+# SQBACKUP_BIN overrides the sqbackup binary (default: a release build in .build-bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+megabytes=${1:-1024}
+runs=${2:-3}
+out=bench/out
+tree=$out/verify-tree
+store=$out/verify-store
+. bench/common.sh
+
+if [ ! -f "$tree.done" ]; then
+    rm -rf "$tree"
+    python3 bench/make_tree.py "$tree/mixed" $((64 * 1024 * 1024))
+    python3 - "$tree/random" $(((megabytes - 64) / 64)) << 'PY'
+import os, random, sys
+os.makedirs(sys.argv[1], exist_ok=True)
+rng = random.Random(7)
+for index in range(int(sys.argv[2])):
+    with open(os.path.join(sys.argv[1], f"blob{index:03}"), "wb") as f:
+        f.write(rng.randbytes(64 << 20))
+PY
+    touch "$tree.done"
+fi
+bench_binary
+
+coproc S3 { exec python3 Tests/Servers/s3_server.py 0 --bucket bench 2>"$out/s3_server.log"; }
+s3_pid=$S3_PID
+exec {s3_in}>&"${S3[1]}"
+stop_server() {
+    exec {s3_in}>&-
+    kill "$s3_pid" 2> /dev/null || true
+    wait "$s3_pid" 2> /dev/null || true
+    rm -rf "$store"
+}
+trap stop_server EXIT
+read -r ready <&"${S3[0]}"
+case "$ready" in READY*) ;; *) echo "the S3 server did not start: $ready" >&2; exit 1 ;; esac
+field() { tr ' ' '\n' <<< "$ready" | sed -n "s/^$1=//p"; }
+export BENCH_S3_ENDPOINT="http://127.0.0.1:$(field port)" BENCH_S3_BUCKET=bench
+export BENCH_S3_ACCESS_KEY=$(field access_key) BENCH_S3_SECRET_KEY=$(field secret_key)
+export BENCH_S3_REGION=$(field region)
+
+s3_env=(env BACKUP_BUCKET_NAME=bench BACKUP_BUCKET_ENDPOINT="$BENCH_S3_ENDPOINT"
+    R2_ACCESS_KEY_ID="$BENCH_S3_ACCESS_KEY" R2_SECRET_ACCESS_KEY="$BENCH_S3_SECRET_KEY"
+    AWS_REGION="$BENCH_S3_REGION" SQBACKUP_STORE= SQBACKUP_STORE_DIR=)
+local_env=(env SQBACKUP_STORE= SQBACKUP_STORE_DIR="$store" BACKUP_BUCKET_NAME= R2_ACCESS_KEY_ID= AWS_ACCESS_KEY_ID=)
+backup_id() { sed -n 's/^backup \([0-9a-f-]*\)$/\1/p'; }
+rm -rf "$store"
+local_id=$("${local_env[@]}" "$SQBACKUP_BIN" create "$tree" --threads 2 | backup_id)
+s3_id=$("${s3_env[@]}" "$SQBACKUP_BIN" create "$tree" --threads 2 | backup_id)
+image=$store/backups/$local_id/data.sqsh
+size=$(stat -c %s "$image")
+echo "image: $((size / 1048576)) MiB; local $local_id, S3 $s3_id"
+
+verify_local() {
+    local start end
+    start=$(seconds)
+    "${local_env[@]}" "$SQBACKUP_BIN" verify "$local_id" > /dev/null
+    end=$(seconds)
+    echo "$end - $start" | bc
+}
+verify_s3() {
+    local start end
+    start=$(seconds)
+    "${s3_env[@]}" "$SQBACKUP_BIN" verify "$s3_id" > /dev/null
+    end=$(seconds)
+    echo "$end - $start" | bc
+}
+
+: > "$out/verify-times"
+for run in $(seq "$runs"); do
+    echo "local ours $(verify_local)" >> "$out/verify-times"
+    echo "local raw $(python3 bench/parallel_read.py file "$image")" >> "$out/verify-times"
+    echo "s3 ours $(verify_s3)" >> "$out/verify-times"
+    echo "s3 raw $(python3 bench/parallel_read.py s3 "backups/$s3_id/data.sqsh")" >> "$out/verify-times"
+    echo "run $run: $(tail -4 "$out/verify-times" | tr '\n' ' ')" >&2
+done
+
+report() {
+    local ours raw
+    ours=$(awk -v k="$1" '$1 == k && $2 == "ours" { print $3 }' "$out/verify-times" | median)
+    raw=$(awk -v k="$1" '$1 == k && $2 == "raw" { print $3 }' "$out/verify-times" | median)
+    printf '%-6s verify %6.2f s (%5.0f MiB/s)  raw download %6.2f s (%5.0f MiB/s)  speed ratio %.2fx (target >= 0.9x)\n' \
+        "$1" "$ours" "$(echo "$size / 1048576 / $ours" | bc -l)" "$raw" "$(echo "$size / 1048576 / $raw" | bc -l)" \
+        "$(echo "$raw / $ours" | bc -l)"
+}
+echo "medians of $runs runs, load average $(cut -d' ' -f1-3 /proc/loadavg):"
+report local
+report s3
