@@ -105,25 +105,33 @@ struct DirectoryLockTests {
         let (catalog, id, _) = try backup(in: work)
         let target = work.child("target")
         let lockFile = DirectoryLock.lockPath(of: target, stateRoot: work.child("state"))
-        // flock(1) holds the same lock file from another process, as a restore would.
+        // Another process (one, with no children to inherit the lock) holds the lock file, as a restore would.
         let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-        holder.arguments = [lockFile, "sleep", "120"]
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = [
+            "python3", "-c",
+            "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600); "
+                + "fcntl.flock(fd, fcntl.LOCK_EX); time.sleep(120)",
+            lockFile,
+        ]
+        holder.standardOutput = FileHandle.nullDevice
+        holder.standardError = FileHandle.nullDevice
         try holder.run()
         defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+        // Wait until the holder has it: probing with a lock of our own fails then.
         let deadline = Date().addingTimeInterval(30)
-        var refused: BackupError?
-        while Date() < deadline {
-            do {
-                _ = try catalog.restoreBackup(id: id, options: options(work, target: target))
-                Issue.record("restored while flock(1) should hold the lock")
-                break
-            } catch let error as BackupError where error.code == .busy {
-                refused = error
-                break
-            } catch {
-                usleep(50_000)  // flock(1) may not have created and locked the file yet
+        var held = false
+        while !held && Date() < deadline {
+            let probe = open(lockFile, O_RDONLY | O_CLOEXEC)
+            if probe >= 0 {
+                held = flock(probe, LOCK_EX | LOCK_NB) != 0
+                close(probe)
             }
+            if !held { usleep(20_000) }
+        }
+        try #require(held, "the holder never took the lock")
+        let refused = expectBackupError(.busy) {
+            _ = try catalog.restoreBackup(id: id, options: options(work, target: target))
         }
         #expect(refused?.message.contains("another restore or create of it is running") == true)
         kill(holder.processIdentifier, SIGKILL)
