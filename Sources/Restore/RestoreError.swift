@@ -10,6 +10,9 @@ public enum RestoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case busy(path: String)
     /// Kernel overlayfs refused to mount on `target`: that needs root (CAP_SYS_ADMIN).
     case overlayNeedsRoot(target: String)
+    /// The restore was stopped on request (`why`: "interrupted by SIGINT"); a new target was not
+    /// created, an existing one has every entry either old or new, never torn.
+    case interrupted(String)
     /// Any other failed step; the message says which and where.
     case failed(String)
 
@@ -27,6 +30,7 @@ public enum RestoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .busy(let path): return "\(path) is busy (files are open there); close them or detach it"
         case .overlayNeedsRoot(let target):
             return "mount overlay on \(target): kernel overlayfs needs root (CAP_SYS_ADMIN)"
+        case .interrupted(let why): return why
         case .failed(let message): return message
         }
     }

@@ -1,3 +1,5 @@
+import Storage
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -10,9 +12,10 @@ public struct RestoreOptions: Sendable {
     public var allowDevices = getuid() == 0
     /// Give entries the snapshot's owners; only root can, so by default only then.
     public var preserveOwners = getuid() == 0
-    /// Keep setuid/setgid bits on files and `security.capability` xattrs. Off by default: an image
-    /// from a store is untrusted input and must not hand out privileges; honoured only as root.
-    public var preserveSetuid = false
+    /// Keep setuid/setgid bits on files and `security.capability` xattrs. On by default for root,
+    /// as tar and restic do: the snapshot is the state being restored, and a restore is an explicit
+    /// materialization of it. Honoured only as root (no one else can give them faithfully).
+    public var preserveSetuid = geteuid() == 0
     /// Files written at once; each streams its own blocks, so together they scan the image in order.
     public var workers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     /// Bytes asked of the image per read while copying a file.
@@ -21,6 +24,10 @@ public struct RestoreOptions: Sendable {
     /// small files don't cost a round trip each (measured over 20 ms RTT: 32 MiB 0.86 s, 64 MiB
     /// 0.56 s, 128 MiB no better); 0 disables. Of large files only the head; they read ahead themselves.
     public var scanAheadBytes = 64 << 20
+
+    /// Set (by a signal handler) to stop the restore: it stops before its next rename, removes
+    /// its temporaries and throws `RestoreError.interrupted`.
+    public var cancellation: CancellationFlag?
 
     public init() {}
 }

@@ -23,13 +23,22 @@ struct RestorePlan: Sendable {
     struct Link: Sendable {
         var directory: Int
         var name: [UInt8]
+        var node: NodeID
         var primary: (directory: Int, name: [UInt8])
+    }
+
+    /// An entry of the target the snapshot does not have, removed last: a restore stopped before
+    /// then has taken nothing away.
+    struct Extra: Sendable {
+        var directory: Int
+        var name: [UInt8]
     }
 
     /// Pre-order: a parent always comes before its children. Index 0 is the root.
     var directories: [Directory] = []
     var copies: [FileCopy] = []
     var links: [Link] = []
+    var extras: [Extra] = []
 
     /// The names leading from the root to directory `index`.
     func components(of index: Int) -> [[UInt8]] {

@@ -1,4 +1,4 @@
-/// An entry of the image that a restore skipped or changed for safety; the rest was restored.
+/// An entry of the image that a restore left out or changed; the rest was restored.
 public struct RestoreWarning: Sendable, Equatable, Encodable, CustomStringConvertible {
     /// What was done to the entry.
     public enum Kind: Sendable, Equatable {
@@ -8,6 +8,29 @@ public struct RestoreWarning: Sendable, Equatable, Encodable, CustomStringConver
         case deviceSkipped(major: UInt32, minor: UInt32)
         /// Privileges the image asked for were not given (the image is untrusted input).
         case privilegesNotRestored(setuid: Bool, capability: Bool)
+        /// The entry's data could not be read from the image (a damaged block); left out: a new
+        /// target lacks it, an existing one keeps its old version.
+        case unreadable(reason: String)
+        /// The entry could not be made as the image describes it (a name or symlink target the
+        /// filesystem refuses, an xattr it does not take, …); left out like an unreadable one.
+        case notCreated(reason: String)
+
+        /// The entry is missing from the target (or kept its old version there): the restore was partial.
+        public var leavesEntryOut: Bool {
+            if case .privilegesNotRestored = self { return false }
+            return true
+        }
+
+        /// A stable word for machine-readable output.
+        public var code: String {
+            switch self {
+            case .unsafeNameSkipped: "unsafe-name"
+            case .deviceSkipped: "device"
+            case .privilegesNotRestored: "privileges-dropped"
+            case .unreadable: "unreadable"
+            case .notCreated: "not-created"
+            }
+        }
     }
 
     /// The entry, relative to the target (for unsafe names: as the image gave it, with the reason).
@@ -26,6 +49,8 @@ public struct RestoreWarning: Sendable, Equatable, Encodable, CustomStringConver
         case .privilegesNotRestored(let setuid, let capability):
             let dropped = (setuid ? ["setuid/setgid bits"] : []) + (capability ? ["security.capability"] : [])
             return "\(path): \(dropped.joined(separator: " and ")) not restored"
+        case .unreadable(let reason): return "\(path): its data could not be read (\(reason))"
+        case .notCreated(let reason): return "\(path): could not be created (\(reason))"
         }
     }
 

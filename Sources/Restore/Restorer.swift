@@ -8,7 +8,9 @@ import SquashReader
 
 /// Materializes an opened image into a directory so that it equals the snapshot, writing only
 /// what differs. A missing or empty target is built in a hidden sibling and renamed into place,
-/// so a failure leaves nothing behind; an existing one is changed file by file, atomically.
+/// so a failure or a stop leaves nothing behind; an existing one is changed file by file,
+/// atomically, and loses what the snapshot lacks only at the end. Entries that fail on their own
+/// are left out and listed in the result (`notRestored`); the rest is restored.
 public struct Restorer: Sendable {
     public let image: SquashImage
     public let options: RestoreOptions
@@ -25,12 +27,22 @@ public struct Restorer: Sendable {
         let started = ContinuousClock.now
         let target = Self.normalized(target)
         let run: RestoreRun
-        if try Self.isFresh(target) {
-            run = try buildFresh(target)
-        } else {
-            let root = try DirectoryHandle.open(path: target)
-            run = RestoreRun(image: image, options: options, root: root, inPlace: true)
-            try run.run()
+        let fresh = try Self.isFresh(target)
+        do {
+            if fresh {
+                run = try buildFresh(target)
+            } else {
+                let root = try DirectoryHandle.open(path: target)
+                run = RestoreRun(image: image, options: options, root: root, inPlace: true)
+                try run.run()
+            }
+        } catch RestoreError.interrupted(let why) {
+            let state =
+                fresh
+                ? "\(target) was left as it was"
+                : "every entry of \(target) is its old or its restored version, none torn, nothing removed; "
+                    + "restore again to finish"
+            throw RestoreError.interrupted("\(why); the restore stopped: \(state)")
         }
         let elapsed = ContinuousClock.now - started
         var result = RestoreResult(

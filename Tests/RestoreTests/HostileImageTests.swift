@@ -111,6 +111,7 @@ struct HostileImageTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent) == ["t"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent + "/t") == ["ok.txt"])
         #expect(fresh.rejected.count == 3, "\(fresh.rejected)")
+        #expect(fresh.isPartial && fresh.notRestored == fresh.rejected, "unsafe names are entries left out")
         for name in ["/..:", "/.:", "/a/b:"] {
             #expect(
                 fresh.rejected.contains { $0.kind == .unsafeNameSkipped && $0.path.hasPrefix(name) },
@@ -129,7 +130,7 @@ struct HostileImageTests {
         #expect(opened.entries(of: SquashImage.rootID).map { String(decoding: $0.name, as: UTF8.self) } == ["ok.txt"])
     }
 
-    @Test("device nodes are skipped and reported when not allowed; setuid bits are stripped by default")
+    @Test("device nodes are skipped and reported when not allowed; setuid bits are stripped when not preserved")
     func devicesAndSetuid() throws {
         let work = try TemporaryDirectory("restore-devices")
         defer { work.remove() }
@@ -144,6 +145,7 @@ struct HostileImageTests {
         let image = try RestoreFixture.image(of: source, in: work)
         var options = RestoreOptions()
         options.allowDevices = false
+        options.preserveSetuid = false
         let result = try RestoreFixture.restore(image, into: work.child("t"), options: options)
 
         var info = stat()
@@ -153,13 +155,35 @@ struct HostileImageTests {
             result.rejected.contains(
                 RestoreWarning(path: "tool", kind: .privilegesNotRestored(setuid: true, capability: false))))
         #expect(result.rejected.map(\.description).contains("tool: setuid/setgid bits not restored"))
+        #expect(result.isPartial == canMakeDevices, "dropped privileges alone leave no entry out")
         if canMakeDevices {
             #expect(lstat(work.child("t") + "/null", &info) != 0)
             #expect(result.rejected.contains(RestoreWarning(path: "null", kind: .deviceSkipped(major: 1, minor: 3))))
             #expect(result.rejected.map(\.description).contains("null: device node 1:3 skipped"))
+            #expect(result.notRestored == [RestoreWarning(path: "null", kind: .deviceSkipped(major: 1, minor: 3))])
             let allowed = try RestoreFixture.restore(image, into: work.child("t2"))
             #expect(lstat(work.child("t2") + "/null", &info) == 0 && info.st_rdev == sqb_makedev(1, 3))
             #expect(allowed.rejected == [], "setuid kept as asked")
         }
+    }
+
+    @Test("as root, setuid/setgid bits come back by default, as tar and restic restore them")
+    func setuidKeptByDefaultAsRoot() throws {
+        guard geteuid() == 0 else {
+            Issue.record("needs root: only root restores setuid bits")
+            return
+        }
+        let work = try TemporaryDirectory("restore-setuid-default")
+        defer { work.remove() }
+        let source = work.child("src")
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        try RestoreFixture.write("#!/bin/sh\n", to: source + "/tool")
+        chmod(source + "/tool", 0o6755)
+        let image = try RestoreFixture.image(of: source, in: work)
+        #expect(RestoreOptions().preserveSetuid)
+        let result = try RestoreFixture.restore(image, into: work.child("t"), options: RestoreOptions())
+        var info = stat()
+        #expect(lstat(work.child("t") + "/tool", &info) == 0 && info.st_mode & 0o7777 == 0o6755)
+        #expect(result.rejected == [])
     }
 }

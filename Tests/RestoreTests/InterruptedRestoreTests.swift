@@ -105,4 +105,82 @@ struct InterruptedRestoreTests {
         _ = try RestoreFixture.restore(newImage, into: target)
         #expect(RestoreFixture.differences(new, target) == [])
     }
+
+    @Test("a stop mid-way leaves a fresh target absent, removes the hidden tree and says interrupted")
+    func stopFresh() throws {
+        let work = try TemporaryDirectory("restore-stop-fresh")
+        defer { work.remove() }
+        let source = try RestoreFixture.standardTree(in: work)
+        let flag = CancellationFlag()
+        let cancelling = CancellingSource(
+            try LocalFileSource(path: try RestoreFixture.image(of: source, in: work)), flag: flag)
+        let image = try SquashImage.open(cancelling)
+        cancelling.cancel(after: 1 << 20)
+        var options = RestoreFixture.exact
+        options.cancellation = flag
+        let parent = work.child("parent")
+        let error = #expect(throws: RestoreError.self) {
+            _ = try Restorer(image: image, options: options).restore(into: parent + "/t")
+        }
+        guard case .interrupted(let message)? = error else {
+            Issue.record("not interrupted: \(String(describing: error))")
+            return
+        }
+        #expect(message.hasPrefix("interrupted by the test; the restore stopped"), "\(message)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent) == [])
+    }
+
+    @Test("a stop mid-way in place: each file old or new, nothing removed yet, no temporaries; a retry completes")
+    func stopInPlace() throws {
+        let work = try TemporaryDirectory("restore-stop-inplace")
+        defer { work.remove() }
+        let old = try RestoreFixture.standardTree(in: work, name: "old")
+        let new = work.child("new")
+        try Shell.check(["cp", "-a", old, new])
+        let files = RestoreFixture.inodes(new).keys.filter { $0.hasPrefix("text/file-") }.sorted()
+        for (index, relative) in files.enumerated() {
+            let bytes = TestTree.pseudoRandomBytes(count: 150_000 + index * 1000, seed: UInt64(index + 100))
+            try Data(bytes).write(to: URL(fileURLWithPath: new + "/" + relative))
+        }
+        let newImage = try RestoreFixture.image(of: new, in: work, name: "new.sqsh")
+        let target = work.child("target")
+        try Shell.check(["cp", "-a", old, target])
+        try RestoreFixture.write("not in the snapshot\n", to: target + "/extra.txt")
+
+        let flag = CancellationFlag()
+        let cancelling = CancellingSource(try LocalFileSource(path: newImage), flag: flag)
+        var reader = ReaderOptions()
+        reader.maxRequestBytes = 256 << 10
+        reader.readaheadMaximum = 0
+        let image = try SquashImage.open(cancelling, options: reader)
+        cancelling.cancel(after: 3 << 20)
+        var options = RestoreFixture.exact
+        options.scanAheadBytes = 0
+        options.cancellation = flag
+        let error = #expect(throws: RestoreError.self) {
+            _ = try Restorer(image: image, options: options).restore(into: target)
+        }
+        guard case .interrupted(let message)? = error else {
+            Issue.record("not interrupted: \(String(describing: error))")
+            return
+        }
+        #expect(message.contains("nothing removed"), "\(message)")
+        var counts = (old: 0, new: 0)
+        for relative in files {
+            let path = target + "/" + relative
+            if TreeComparison.contentDifference(old + "/" + relative, path) == nil {
+                counts.old += 1
+            } else if TreeComparison.contentDifference(new + "/" + relative, path) == nil {
+                counts.new += 1
+            } else {
+                Issue.record("\(relative) is neither the old nor the new version")
+            }
+        }
+        #expect(counts.old > 0 && counts.new > 0, "the stop came mid-way: \(counts)")
+        #expect(FileManager.default.fileExists(atPath: target + "/extra.txt"), "extras go only at the end")
+        #expect(TreeComparison.walk(target).filter { $0.contains(".sqbackup-") } == [])
+
+        _ = try RestoreFixture.restore(newImage, into: target)
+        #expect(RestoreFixture.differences(new, target) == [])
+    }
 }

@@ -149,7 +149,7 @@ struct CreateBackupTests {
             stagedBytes.withLock { $0 = size ?? -1 }
             cancellation.cancel("interrupted by SIGINT")
         }
-        let cancelled = expectBackupError(.createFailed) {
+        let cancelled = expectBackupError(.interrupted) {
             _ = try BackupCreator(catalog: BackupCatalog(store: store)).create(dir: source, options: options)
         }
         #expect(cancelled?.message.contains("interrupted by SIGINT") == true, "\(String(describing: cancelled))")

@@ -30,11 +30,14 @@ struct VerifiedStoreReadTests {
 
         var options = RestoreBackupOptions(targetDir: work.child("restored"))
         options.restore.workers = 1
-        #expect {
-            try catalog.restoreBackup(id: backup.id, options: options)
-        } throws: { error in
-            "\(error)".contains("offset \(victim.offset)") && "\(error)".contains("does not match the digest")
-        }
+        // The damaged file is left out and named, never written with wrong bytes; the rest is restored.
+        let result = try catalog.restoreBackup(id: backup.id, options: options)
+        #expect(result.verified && result.isPartial)
+        let left = try #require(result.notRestored.first, "\(result)")
+        #expect(result.notRestored.count == 1)
+        #expect("\(left)".contains("offset \(victim.offset)") && "\(left)".contains("does not match the digest"))
+        #expect(!FileManager.default.fileExists(atPath: work.child("restored/") + left.path))
+        #expect(FileManager.default.contents(atPath: work.child("restored/small.txt")) == Data("small\n".utf8))
 
         var reader = ReaderOptions()
         reader.blockDigests = digests

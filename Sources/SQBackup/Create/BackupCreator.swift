@@ -30,10 +30,13 @@ public struct BackupCreator: Sendable {
         return try BackupCreator(catalog: catalog, environment: environment).create(dir: dir, options: options)
     }
 
-    /// Backs up `dir` and returns the stored record.
+    /// Backs up `dir` and returns the stored record. The directory's lock is held throughout, so
+    /// a restore into it never interleaves (BACKUP_BUSY, or a wait with `options.wait`).
     public func create(dir: String, options: BackupOptions) throws -> CreateReport {
         let started = Date()
         let directory = try Self.checkedDirectory(dir)
+        let lock = try Self.lock(directory, options: options, environment: environment)
+        defer { lock.release() }
         var build = try Self.buildOptions(directory: directory, options: options, logger: logger)
         let store = catalog.store
         let remote = StoreSelection.isRemote(store)
@@ -89,7 +92,7 @@ public struct BackupCreator: Sendable {
         meta.fileCount = result.files
         meta.sourceBytes = result.fileBytes
         do {
-            if let reason = options.cancellation.cancelReason { throw BackupError(.createFailed, reason) }
+            if let reason = options.cancellation.cancelReason { throw BackupError(.interrupted, reason) }
             if let table = result.blockDigests {
                 let encoded = table.encoded()
                 try store.put(BackupID.digestsKey(id), bytes: encoded, contentType: "application/octet-stream")
@@ -119,6 +122,8 @@ public struct BackupCreator: Sendable {
     public static func buildImage(dir: String, output: String, options: BackupOptions) throws -> CreateReport {
         let started = Date()
         let directory = try checkedDirectory(dir)
+        let lock = try lock(directory, options: options, environment: ProcessInfo.processInfo.environment)
+        defer { lock.release() }
         var build = try buildOptions(directory: directory, options: options, logger: Logger(label: "sqbackup.create"))
         let userProgress = options.progress
         build.progress = { progress in
@@ -140,7 +145,7 @@ public struct BackupCreator: Sendable {
         } catch {
             try? FileManager.default.removeItem(atPath: output)
             if let reason = options.cancellation.cancelReason {
-                throw BackupError(.createFailed, "\(reason); the partial image was removed")
+                throw BackupError(.interrupted, "\(reason); the partial image was removed")
             }
             throw buildFailure(error)
         }
@@ -213,11 +218,22 @@ public struct BackupCreator: Sendable {
         }
     }
 
+    /// A create stopped on request: OPERATION_INTERRUPTED, saying what became of the upload.
     static func cancelled(_ reason: String, leftovers: String?) -> BackupError {
         guard leftovers != nil else {
-            return BackupError(.createFailed, "\(reason); the partial upload was removed, nothing was stored")
+            return BackupError(.interrupted, "\(reason); the partial upload was removed, nothing was stored")
         }
-        return withLeftovers(BackupError(.createFailed, "\(reason); nothing was stored"), leftovers)
+        return withLeftovers(BackupError(.interrupted, "\(reason); nothing was stored"), leftovers)
+    }
+
+    /// The directory's lock, shared with restores into it.
+    static func lock(_ directory: String, options: BackupOptions, environment: [String: String]) throws
+        -> DirectoryLock
+    {
+        try DirectoryLock.acquire(
+            directory: directory, operation: "create",
+            stateRoot: options.stateRoot ?? LazyRoot.stateRoot(environment: environment), wait: options.wait,
+            cancellation: options.cancellation)
     }
 
     /// Says what a failed create could not clean up, and how it will go away.

@@ -33,6 +33,11 @@ public struct BackupOptions: Sendable {
     public var onWarning: (@Sendable (CreateWarning) -> Void)?
     /// Set from a signal handler to stop the build and abort the upload.
     public var cancellation = BackupCancellation()
+    /// When a restore into the directory (or another create of it) runs: wait for it instead of
+    /// failing with BACKUP_BUSY.
+    public var wait = false
+    /// Where the directory's lock file lives; nil: `LazyRoot.stateRoot(environment:)`.
+    public var stateRoot: String?
 
     public init() {}
 

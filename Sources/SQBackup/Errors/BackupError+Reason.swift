@@ -7,6 +7,9 @@ extension BackupError {
         case targetNotEmpty(path: String, covering: Bool)
         /// Files are open below `path`, so it cannot be unmounted unless detached.
         case busy(path: String)
+        /// Another restore or create of directory `path` holds its lock; `holder`: which one
+        /// ("a restore (pid 123)"), when known. Waiting for it is a way out.
+        case directoryBusy(path: String, holder: String?)
         /// A lazy restore mounts kernel overlayfs, which only root can.
         case lazyRestoreNeedsRoot
         /// Leaving out what git ignores was asked for, but `directory` is not in a git work tree.

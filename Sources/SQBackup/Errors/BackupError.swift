@@ -12,6 +12,8 @@ public struct BackupError: Error, Equatable, Sendable, CustomStringConvertible {
         case createFailed = "BACKUP_CREATE_FAILED"
         case restoreFailed = "BACKUP_RESTORE_FAILED"
         case interrupted = "OPERATION_INTERRUPTED"
+        /// Another restore or create of the same directory is running.
+        case busy = "BACKUP_BUSY"
         case invalidImage = "INVALID_IMAGE"
         case mountFailed = "MOUNT_FAILED"
         /// A verify found bytes that differ from what was stored at create.

@@ -28,11 +28,17 @@ public enum BackupRestore {
 
     /// Opens the image in `source` and restores it into `target`. An explicit target must be
     /// missing or empty unless `force`; the original directory is always rolled back in place.
+    /// The target's lock is held throughout (BACKUP_BUSY while another restore or create of it runs).
     static func restore(
         source: any RangeSource, into target: String, explicitTarget: Bool, options: RestoreBackupOptions
     )
         throws -> RestoreResult
     {
+        let stateRoot = options.stateRoot ?? LazyRoot.stateRoot(environment: ProcessInfo.processInfo.environment)
+        let lock = try DirectoryLock.acquire(
+            directory: target, operation: "restore", stateRoot: stateRoot, wait: options.wait,
+            cancellation: options.cancellation)
+        defer { lock.release() }
         if explicitTarget && !options.force && !isMissingOrEmpty(target) {
             throw BackupError(
                 .restoreFailed, "\(target): target directory exists and is not empty",
@@ -41,6 +47,8 @@ public enum BackupRestore {
         do {
             let image = try SquashImage.open(source, options: options.reader)
             return try Restorer(image: image, options: options.restore, logger: options.logger).restore(into: target)
+        } catch RestoreError.interrupted(let why) {
+            throw BackupError(.interrupted, why)
         } catch let error as ImageError {
             if case .storage = error { throw BackupError.wrapping(error, as: .restoreFailed) }
             throw BackupError(.restoreFailed, error.description)

@@ -1,6 +1,7 @@
 import Logging
 import Restore
 import SquashReader
+import Storage
 
 /// What `restoreBackup` takes: the spec's `targetDir`, whether to restore over a non-empty
 /// target, and the restore's own choices (extras, devices, setuid).
@@ -15,10 +16,20 @@ public struct RestoreBackupOptions: Sendable {
     /// file fails instead of being written with wrong bytes.
     public var verify = true
     public var logger: Logger?
+    /// When another restore or create of the target runs: wait for it instead of failing with BACKUP_BUSY.
+    public var wait = false
+    /// Where the target's lock file lives; nil: `LazyRoot.stateRoot(environment:)` of this process.
+    public var stateRoot: String?
 
     public init(targetDir: String? = nil, force: Bool = false) {
         self.targetDir = targetDir
         self.force = force
+    }
+
+    /// Set (from a signal handler) to stop the restore; it then fails with OPERATION_INTERRUPTED.
+    public var cancellation: CancellationFlag? {
+        get { restore.cancellation }
+        set { restore.cancellation = newValue }
     }
 
     /// Keep entries the snapshot does not have.

@@ -13,7 +13,9 @@ struct CreateCommand: ParsableCommand {
         abstract: "Back up a directory: build its squashfs image straight into the store.",
         discussion: """
             Prints the new backup's id and a summary (the DirectoryBackup as JSON with --json).
-            SIGINT or SIGTERM stop the create and remove what was uploaded.
+            SIGINT or SIGTERM stop the create and remove what was uploaded (OPERATION_INTERRUPTED,
+            exit status 130). A restore into DIR and a create of it never run at once: the second
+            fails with BACKUP_BUSY, or waits with --wait.
             """)
 
     @OptionGroup var storeFlags: StoreFlags
@@ -59,6 +61,9 @@ struct CreateCommand: ParsableCommand {
         help: "Record a digest of every stored block, so that reads of the backup can be verified.")
     var blockDigests = true
 
+    @Flag(name: .long, help: "If a restore into DIR (or another create of it) runs, wait for it instead of failing.")
+    var wait = false
+
     @Flag(name: .long, help: "Print the DirectoryBackup as JSON.")
     var json = false
 
@@ -91,6 +96,7 @@ struct CreateCommand: ParsableCommand {
         options.threads = threads
         options.skipUnreadable = skipUnreadable
         options.blockDigests = blockDigests
+        options.wait = wait
         if let partSize { options.minimumPartSize = try CommandSupport.parseSize(partSize) }
         let progressLine = ProgressLine.forStandardError()
         if let progressLine { options.progress = { progress in progressLine.update(progress) } }

@@ -12,13 +12,25 @@ struct RestoreCommand: ParsableCommand {
             the snapshot, and only what differs is fetched and written (entries the snapshot lacks
             are removed unless --keep-extra). --target must be missing or empty unless --force.
 
+            An entry the snapshot has but that can't be restored (an unsafe name, a device node
+            without root, data in a damaged block, a name the filesystem refuses) is left out and
+            listed; the rest is restored and the exit status is 3. A left-out file keeps its old
+            version in place, and is absent from a new target; no file is ever half-written.
+            As root, setuid/setgid bits and file capabilities come back as in the snapshot
+            (--no-setuid strips them). Only one restore or create of a directory runs at a time:
+            another fails with BACKUP_BUSY, or waits with --wait. SIGINT or SIGTERM stop the
+            restore before its next file is renamed into place (OPERATION_INTERRUPTED, exit 130):
+            a new target is not created; in place, every file is its old or its restored version
+            and nothing was removed yet.
+
             --lazy returns at once: the backup is mounted lazily (read-only, fetched on demand) and
             kernel overlayfs is put on top at the target, so writes land in a local upper layer
             (under $SQBACKUP_STATE_DIR, default ~/.local/state/sqbackup). `sqbackup unmount TARGET`
             removes the root and its writes. --hydrate then copies every file into the upper layer
             in the background, so file data stops coming from the store (directories and names
             still come from the mount daemon, from memory). The overlay is mounted nosuid and
-            nodev unless --preserve-setuid. Needs root.
+            nodev unless --preserve-setuid (a live mount other processes may run programs from).
+            Needs root.
             """)
 
     @Argument(help: "A backup id, an http(s) URL of an image, or a local image file (these need --target).")
@@ -35,7 +47,9 @@ struct RestoreCommand: ParsableCommand {
     @Flag(name: .long, help: "Keep entries that are not in the snapshot.")
     var keepExtra = false
 
-    @Flag(name: .long, help: "Keep setuid/setgid bits and file capabilities (root only; the image is trusted).")
+    @Flag(
+        name: .long,
+        help: "With --lazy: mount without nosuid/nodev (the image is trusted). Real files keep them anyway as root.")
     var preserveSetuid = false
 
     @Flag(
@@ -44,6 +58,12 @@ struct RestoreCommand: ParsableCommand {
             "Check every block read against the digests recorded at create; a damaged file fails instead of being written."
     )
     var verify = true
+
+    @Flag(name: .long, help: "Strip setuid/setgid bits and file capabilities (kept by default as root).")
+    var noSetuid = false
+
+    @Flag(name: .long, help: "If another restore or create of the directory runs, wait for it instead of failing.")
+    var wait = false
 
     @Flag(name: .long, help: "Return at once: a writable overlay on a lazy read-only mount (needs root).")
     var lazy = false
@@ -60,34 +80,52 @@ struct RestoreCommand: ParsableCommand {
     func validate() throws {
         if hydrate && !lazy { throw ValidationError("--hydrate goes with --lazy") }
         if lazy && keepExtra { throw ValidationError("--keep-extra applies to real files, not to --lazy") }
+        if preserveSetuid && noSetuid {
+            throw ValidationError("--preserve-setuid and --no-setuid contradict each other")
+        }
+        if lazy && wait { throw ValidationError("--wait applies to real files, not to --lazy") }
     }
 
     func run() throws {
         CommandSupport.bootstrapLogging(verbose: verbose)
         LargeBufferMemory.keep()
         if lazy { return try runLazy() }
-        try CommandSupport.reporting {
+        let cancellation = BackupCancellation()
+        let signals = SignalCancellation(cancellation)
+        defer { signals.restore() }
+        let result = try CommandSupport.reporting {
             var options = RestoreBackupOptions(targetDir: target.map(CommandSupport.absolute), force: force)
             options.keepExtra = keepExtra
-            options.restore.preserveSetuid = preserveSetuid
+            if noSetuid { options.restore.preserveSetuid = false }
+            options.wait = wait
+            options.cancellation = cancellation
             options.verify = verify
             let reference = ImageReference(image).absolute()
-            let result = try BackupRestore.restore(reference, store: storeFlags.selection, options: options)
-            if verify && !result.verified {
-                CommandSupport.printWarning(
-                    "unverified: \(image) has no block digests (stored by an older version or another tool, or "
-                        + "not a backup id); its bytes were restored unchecked")
+            return try BackupRestore.restore(reference, store: storeFlags.selection, options: options)
+        }
+        if verify && !result.verified {
+            CommandSupport.printWarning(
+                "unverified: \(image) has no block digests (stored by an older version or another tool, or "
+                    + "not a backup id); its bytes were restored unchecked")
+        }
+        if json {
+            print(try BackupFormatting.json(result))
+        } else {
+            for warning in result.rejected {
+                let kind = warning.kind.leavesEntryOut ? "not restored" : "warning"
+                CommandSupport.printError("\(kind): \(FlagHints.line(warning))")
             }
-            if json {
-                print(try BackupFormatting.json(result))
-            } else {
-                for warning in result.rejected { CommandSupport.printError("skipped: \(FlagHints.line(warning))") }
-                print(
-                    "restored \(result.dir): \(result.filesRestored) written, \(result.filesUnchanged) unchanged, "
-                        + "\(result.filesRemoved) removed, \(BackupFormatting.size(result.bytesWritten)) written, "
-                        + "\(BackupFormatting.size(UInt64(result.bytesFetched))) fetched in "
-                        + String(format: "%.2f s", result.duration))
-            }
+            print(
+                "restored \(result.dir): \(result.filesRestored) written, \(result.filesUnchanged) unchanged, "
+                    + "\(result.filesRemoved) removed, \(BackupFormatting.size(result.bytesWritten)) written, "
+                    + "\(BackupFormatting.size(UInt64(result.bytesFetched))) fetched in "
+                    + String(format: "%.2f s", result.duration))
+        }
+        if result.isPartial {
+            CommandSupport.printError(
+                "partial restore: \(result.notRestored.count) entries of the snapshot were not restored "
+                    + (json ? "(notRestored)" : "(listed above)") + "; the rest was")
+            throw CommandSupport.Status.partialRestore
         }
     }
 

@@ -21,7 +21,18 @@ enum CommandSupport {
         }
     }
 
-    /// Runs `body`, printing any failure as "sqbackup: CODE: message" and exiting 1.
+    /// Exit statuses besides 0 and the argument parser's 64 (usage): documented in the README.
+    enum Status {
+        /// Any failure with a code.
+        static let failed = ExitCode(1)
+        /// A restore that left out some entries (listed) and restored the rest.
+        static let partialRestore = ExitCode(3)
+        /// Stopped by SIGINT or SIGTERM (OPERATION_INTERRUPTED), as shells report 128 + SIGINT.
+        static let interrupted = ExitCode(130)
+    }
+
+    /// Runs `body`, printing any failure as "sqbackup: CODE: message" and exiting 1 (130 for
+    /// OPERATION_INTERRUPTED).
     static func reporting<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
@@ -29,7 +40,7 @@ enum CommandSupport {
             throw error
         } catch let error as BackupError {
             printError(FlagHints.report(error))
-            throw ExitCode(1)
+            throw error.code == .interrupted ? Status.interrupted : Status.failed
         } catch {
             printError("\(error)")
             throw ExitCode(1)

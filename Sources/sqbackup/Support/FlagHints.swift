@@ -15,6 +15,8 @@ enum FlagHints {
             return "\(path): target directory exists and is not empty (use --force to \(verb))"
         case .busy(let path)?:
             return "\(path) is busy (files are open there); close them or use --lazy to detach now"
+        case .directoryBusy?:
+            return error.message + " (or use --wait to wait for it)"
         case .lazyRestoreNeedsRoot?:
             return "--lazy needs root (it mounts kernel overlayfs); without root, mount the backup read-only "
                 + "with `sqbackup mount` or restore real files"

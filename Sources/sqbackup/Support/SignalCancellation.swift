@@ -5,8 +5,9 @@ import SQBackup
     import Glibc
 #endif
 
-/// Turns SIGINT and SIGTERM into a cancellation request while a create runs, so that it can remove
-/// what it uploaded before exiting, instead of dying with an upload in progress.
+/// Turns SIGINT and SIGTERM into a cancellation request while a create or a restore runs, so that
+/// a create can remove what it uploaded and a restore can stop between files and remove its
+/// temporaries, instead of dying mid-way (the command then exits 130 with OPERATION_INTERRUPTED).
 final class SignalCancellation {
     private let sources: [any DispatchSourceSignal]
 
