@@ -2,7 +2,35 @@ import Crypto
 import ImageDigests
 import Storage
 
+/// A backup's meta.json, its image and, when reads are verified, its checked digest table.
+struct OpenedBackup: Sendable {
+    let meta: BackupMetadata
+    let source: any RangeSource
+    let digests: BlockDigestTable?
+}
+
 extension BackupCatalog {
+    /// Resolves backup `id` (refusing unknown and expired ones) and, with `verify`, fetches its
+    /// digest table while the image's head and tail are fetched: a mount or restore by id costs
+    /// meta.json, then one round trip.
+    func open(_ id: String, verify: Bool) throws -> OpenedBackup {
+        let meta = try liveMetadata(id)
+        guard verify, meta.blockDigests != nil else {
+            return OpenedBackup(meta: meta, source: try openImage(of: meta), digests: nil)
+        }
+        enum Part: Sendable {
+            case source(any RangeSource)
+            case digests(BlockDigestTable?)
+        }
+        let parts = try ParallelWork.map(count: 2, width: 2) { index -> Part in
+            index == 0 ? .source(try openImage(of: meta)) : .digests(try blockDigests(of: meta))
+        }
+        guard case .source(let source) = parts[0], case .digests(let digests) = parts[1] else {
+            preconditionFailure("ParallelWork.map returns results in order")
+        }
+        return OpenedBackup(meta: meta, source: source, digests: digests)
+    }
+
     /// The block digest table of a backup, fetched and checked against the SHA-256 and entry count
     /// meta.json records for it; nil for a backup that has none (written before digests existed,
     /// or by the vendor's SDK), whose data can only be read unverified.

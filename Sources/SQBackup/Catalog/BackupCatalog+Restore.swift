@@ -7,12 +7,11 @@ extension BackupCatalog {
     public func restoreBackup(id: String, options: RestoreBackupOptions = RestoreBackupOptions()) throws
         -> RestoreResult
     {
-        let source = try resolve(id)
-        let meta = try show(id)
-        let target = options.targetDir ?? meta.dir
+        let opened = try open(id, verify: options.verify)
+        let target = options.targetDir ?? opened.meta.dir
         var options = options
-        if options.verify { options.reader.blockDigests = try blockDigests(of: meta) }
+        options.reader.blockDigests = opened.digests
         return try BackupRestore.restore(
-            source: source, into: target, explicitTarget: options.targetDir != nil, options: options)
+            source: opened.source, into: target, explicitTarget: options.targetDir != nil, options: options)
     }
 }

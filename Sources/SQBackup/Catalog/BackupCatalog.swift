@@ -83,24 +83,33 @@ public struct BackupCatalog: Sendable {
     /// The image of backup `id`, pinned to its current version; refuses unknown (BACKUP_NOT_FOUND)
     /// and expired (BACKUP_EXPIRED) backups.
     public func resolve(_ id: String) throws -> any RangeSource {
+        try openImage(of: try liveMetadata(id))
+    }
+
+    /// The meta.json of backup `id`, refusing unknown and expired backups.
+    func liveMetadata(_ id: String) throws -> BackupMetadata {
         let meta = try show(id)
-        let now = now()
-        if meta.isExpired(at: now) {
+        if meta.isExpired(at: now()) {
             throw BackupError(
                 .expired,
                 "backup \(id) expired at \(BackupJSON.format(meta.expiresAt)) and is no longer available "
                     + "(treated as not found; `sqbackup prune` deletes it)")
         }
+        return meta
+    }
+
+    /// The image of the backup `meta` describes, pinned to its current version.
+    func openImage(of meta: BackupMetadata) throws -> any RangeSource {
         do {
-            let source = try store.rangeSource(for: BackupID.dataKey(id))
+            let source = try store.rangeSource(for: BackupID.dataKey(meta.id))
             guard source.size == meta.sizeBytes else {
                 throw BackupError(
                     .invalidImage,
-                    "backup \(id): data.sqsh has \(source.size) bytes but meta.json says \(meta.sizeBytes)")
+                    "backup \(meta.id): data.sqsh has \(source.size) bytes but meta.json says \(meta.sizeBytes)")
             }
             return source
         } catch StorageError.notFound {
-            throw BackupError(.notFound, "backup \(id): image data.sqsh not found in \(storeName)")
+            throw BackupError(.notFound, "backup \(meta.id): image data.sqsh not found in \(storeName)")
         } catch {
             throw BackupError.wrapping(error, as: .restoreFailed)
         }

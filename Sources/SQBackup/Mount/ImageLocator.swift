@@ -50,16 +50,12 @@ public enum ImageLocator {
                 unverifiedReason: verify
                     ? "\(reference) has no block digests (only backups by id do)" : "verification is off")
         }
-        let catalog = try BackupCatalog.open(store, environment: environment)
-        let source = try catalog.resolve(id)
-        guard verify else {
-            return LocatedImage(source: source, blockDigests: nil, unverifiedReason: "verification is off")
-        }
-        guard let digests = try catalog.blockDigests(of: try catalog.show(id)) else {
-            return LocatedImage(
-                source: source, blockDigests: nil,
-                unverifiedReason: "backup \(id) was stored without block digests (by an older version or another tool)")
-        }
-        return LocatedImage(source: source, blockDigests: digests, unverifiedReason: nil)
+        let opened = try BackupCatalog.open(store, environment: environment).open(id, verify: verify)
+        let reason: String? =
+            !verify
+            ? "verification is off"
+            : opened.digests == nil
+                ? "backup \(id) was stored without block digests (by an older version or another tool)" : nil
+        return LocatedImage(source: opened.source, blockDigests: opened.digests, unverifiedReason: reason)
     }
 }

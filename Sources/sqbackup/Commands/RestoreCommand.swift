@@ -105,7 +105,7 @@ struct RestoreCommand: ParsableCommand {
         }
         if verify && !result.verified {
             CommandSupport.printWarning(
-                "unverified: \(image) has no block digests (stored by an older version or another tool, or "
+                "unverified: \(ImageReference(image)) has no block digests (stored by an older version or another tool, or "
                     + "not a backup id); its bytes were restored unchecked")
         }
         if json {
