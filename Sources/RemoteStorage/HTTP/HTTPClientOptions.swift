@@ -9,6 +9,9 @@ public struct HTTPClientOptions: Sendable, Equatable {
     /// Idle easy handles (each with its open connection) kept for reuse; bounds how many
     /// parallel requests find a warm connection.
     public var maxConnections: Int = 64
+    /// A PEM file of the CA certificates that verify TLS servers, instead of the system's store.
+    /// Given to libcurl as `CURLOPT_CAINFO`: Debian's libcurl reads no environment variable for it.
+    public var caBundle: String?
     /// Ask for HTTP/2 over TLS (ALPN); plain HTTP stays HTTP/1.1.
     public var preferHTTP2: Bool = true
 

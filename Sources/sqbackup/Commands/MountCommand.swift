@@ -79,6 +79,7 @@ struct MountCommand: ParsableCommand {
         unsetenv(ImageReference.handOffVariable)
         let mountpointPath = CommandSupport.absolute(mountpoint)
         if !foreground {
+            StoreFlags.absolutizeCABundleVariables()
             let handOff = reference.handOff
             for (name, value) in handOff.environment { setenv(name, value, 1) }
             try CommandSupport.reporting {
@@ -128,6 +129,7 @@ struct MountCommand: ParsableCommand {
     ) throws {
         let handOff = reference.handOff
         for (name, value) in handOff.environment { setenv(name, value, 1) }
+        StoreFlags.absolutizeCABundleVariables()
         var arguments = ["mount", handOff.argument, mountpoint, "--foreground", "--ready-fd", "3"]
         for option in options { arguments += ["-o", option] }
         arguments += storeFlags.arguments
