@@ -157,6 +157,7 @@ struct TLSTests {
         let fresh = connections.values.filter { $0.contains { $0.connectionRequests == 1 } }
         let resumed = fresh.filter { $0.first?.sessionReused == true }
         #expect(fresh.count - resumed.count <= 1, "\(resumed.count) of \(fresh.count) new connections resumed")
+        // HTTP/1.1 although the server offers HTTP/2 (see `HTTPClientOptions.preferHTTP2`).
         #expect(parallel.allSatisfy { $0.httpProtocol == "HTTP/1.1" && $0.status == 206 })
     }
 }

@@ -66,12 +66,13 @@ public final class TLSProxy: @unchecked Sendable {
                 """)
     }
 
-    /// Serves the files under `directory` (nginx answers ranges and `If-Match` itself).
+    /// Serves the files under `directory` (nginx answers ranges and `If-Match` itself), offering
+    /// HTTP/2 as well, so that a test sees which protocol the client chose.
     public convenience init(serving directory: String) throws {
-        try self.init(location: "root \(directory);")
+        try self.init(location: "root \(directory);", offersHTTP2: true)
     }
 
-    private init(location: String) throws {
+    private init(location: String, offersHTTP2: Bool = false) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx") else {
             throw ScriptServerError(message: "nginx is missing: the TLS tests need it (apt-get install nginx)")
         }
@@ -82,7 +83,8 @@ public final class TLSProxy: @unchecked Sendable {
             attempt += 1
             let port = try Self.freePort()
             let config = Self.configuration(
-                directory: directory, port: port, location: location, authority: authority)
+                directory: directory, port: port, location: location, offersHTTP2: offersHTTP2,
+                authority: authority)
             try Data(config.utf8).write(to: URL(fileURLWithPath: directory + "/nginx.conf"))
             try? FileManager.default.removeItem(atPath: directory + "/error.log")
             let process = try Self.launch(directory: directory)
@@ -140,7 +142,7 @@ public final class TLSProxy: @unchecked Sendable {
     }
 
     private static func configuration(
-        directory: String, port: Int, location: String, authority: TestCertificateAuthority
+        directory: String, port: Int, location: String, offersHTTP2: Bool, authority: TestCertificateAuthority
     ) -> String {
         """
         daemon off;
@@ -168,7 +170,7 @@ public final class TLSProxy: @unchecked Sendable {
             ssl_certificate_key \(authority.serverKeyPath);
             ssl_session_cache shared:sqbackup_test:1m;
             server {
-                listen 127.0.0.1:\(port) ssl;
+                listen 127.0.0.1:\(port) ssl\(offersHTTP2 ? " http2" : "");
                 location / {
                     \(location)
                 }

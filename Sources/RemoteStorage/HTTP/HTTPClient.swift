@@ -98,9 +98,9 @@ public final class HTTPClient: Sendable {
         sqb_curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
         sqb_curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
         if let caBundle = options.caBundle { sqb_curl_easy_setopt_ptr(handle, CURLOPT_CAINFO, caBundle) }
-        if options.preferHTTP2 {
-            sqb_curl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
-        }
+        // Stated either way: libcurl's own default over TLS is HTTP/2.
+        let version = options.preferHTTP2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1
+        sqb_curl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(version))
         switch request.method {
         case "GET":
             sqb_curl_easy_setopt_long(handle, CURLOPT_HTTPGET, 1)
