@@ -13,12 +13,19 @@ public struct StoreSelection: Sendable, Equatable {
     public var bucket: String?
     public var endpoint: String?
     public var region: String?
+    /// A PEM file of CAs that verify the store's (or an image URL's) TLS certificate; beats
+    /// `AWS_CA_BUNDLE` (stores only), `CURL_CA_BUNDLE` and `SSL_CERT_FILE`.
+    public var caBundle: String?
 
-    public init(store: String? = nil, bucket: String? = nil, endpoint: String? = nil, region: String? = nil) {
+    public init(
+        store: String? = nil, bucket: String? = nil, endpoint: String? = nil, region: String? = nil,
+        caBundle: String? = nil
+    ) {
         self.store = store
         self.bucket = bucket
         self.endpoint = endpoint
         self.region = region
+        self.caBundle = caBundle
     }
 
     /// Opens the selected store; configuration mistakes become INVALID_BACKUP_CONFIG naming the
@@ -27,8 +34,22 @@ public struct StoreSelection: Sendable, Equatable {
         -> any ObjectStore
     {
         do {
-            let options = StoreOptions(store: store, bucket: bucket, endpoint: endpoint, region: region)
+            let options = StoreOptions(
+                store: store, bucket: bucket, endpoint: endpoint, region: region, caBundle: caBundle)
             return try StoreConfiguration.resolve(options, environment: environment).makeStore()
+        } catch {
+            throw BackupError.wrapping(error, as: .invalidConfig)
+        }
+    }
+
+    /// The environment variables that may name a CA bundle (for stores or URLs).
+    public static let caBundleVariables = TLSTrust.storeVariables
+
+    /// The CAs that verify an image URL (not a store: `AWS_CA_BUNDLE` does not apply);
+    /// an unusable CA file is INVALID_BACKUP_CONFIG naming it.
+    func urlTrust(environment: [String: String]) throws -> TLSTrust {
+        do {
+            return try TLSTrust.resolve(explicit: caBundle, environment: environment, variables: TLSTrust.urlVariables)
         } catch {
             throw BackupError.wrapping(error, as: .invalidConfig)
         }

@@ -10,6 +10,9 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     case unauthorized(object: String, reason: String)
     /// Configuration is missing or invalid; `reason` names the setting to fix.
     case invalidConfiguration(reason: String)
+    /// The server's TLS certificate is not trusted by the configured CAs; `peer` is `host:port`,
+    /// `reason` what the check said. A setting to fix (which CAs to trust), never retried.
+    case untrustedCertificate(peer: String, reason: String)
     /// Transport or local I/O failure after retries.
     case io(object: String, reason: String)
     /// The caller asked the work to stop (`CancellationFlag`); `reason` says why.
@@ -27,6 +30,8 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .changed(let object, let reason): return "\(object): object changed while in use (\(reason))"
         case .unauthorized(let object, let reason): return "\(object): access denied (\(reason))"
         case .invalidConfiguration(let reason): return "invalid store configuration: \(reason)"
+        case .untrustedCertificate(let peer, let reason):
+            return "TLS certificate of \(peer) is not trusted (\(reason))"
         case .io(let object, let reason): return object.isEmpty ? reason : "\(object): \(reason)"
         case .cancelled(let reason): return reason
         case .tooManyParts(let object, let partSize):

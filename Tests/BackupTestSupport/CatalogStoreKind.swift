@@ -2,10 +2,12 @@ import RemoteStorage
 import Storage
 import TestSupport
 
-/// Where a catalog test keeps its backups: a fresh local store, or a fresh bucket on moto.
+/// Where a catalog test keeps its backups: a fresh local store, or a fresh bucket on moto
+/// (over plain HTTP, or over HTTPS with the CLI trusting the test CA through `AWS_CA_BUNDLE`).
 public enum CatalogStoreKind: String, CaseIterable, CustomStringConvertible, Sendable {
     case local
     case s3
+    case s3OverTLS
 
     public var description: String { rawValue }
 
@@ -17,16 +19,12 @@ public enum CatalogStoreKind: String, CaseIterable, CustomStringConvertible, Sen
                 store: try LocalDirectoryStore(root: directory.path),
                 storeArguments: ["--store", "file://\(directory.path)"],
                 environment: ["SQBACKUP_STORE": "", "SQBACKUP_STORE_DIR": ""], cleanup: { directory.remove() })
-        case .s3:
-            let pool = try S3BucketPool.shared()
-            let bucket = try pool.takeBucket()
-            let store = try S3Store(
-                configuration: S3Configuration(
-                    endpoint: pool.endpoint, bucket: bucket, region: pool.region,
-                    credentials: AWSCredentials(accessKeyId: pool.accessKeyId, secretAccessKey: pool.secretAccessKey)),
-                retryPolicy: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05))
+        case .s3, .s3OverTLS:
+            let transport: S3Transport = self == .s3 ? .http : .https
+            let bucket = try S3BucketPool.shared().takeBucket()
             return CatalogFixture(
-                store: store, storeArguments: [], environment: pool.environment(bucket: bucket), cleanup: {})
+                store: try CreateFixture.poolStore(bucket: bucket, transport: transport), storeArguments: [],
+                environment: try transport.environment(bucket: bucket), cleanup: {})
         }
     }
 }

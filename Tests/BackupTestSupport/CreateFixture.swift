@@ -33,14 +33,18 @@ public enum CreateFixture {
         return source
     }
 
-    /// An S3 store on `bucket` of the pool, optionally through `endpoint` (a fault proxy).
-    public static func poolStore(bucket: String, endpoint: String? = nil, attempts: Int = 3) throws -> S3Store {
+    /// An S3 store on `bucket` of the pool over `transport`, optionally through `endpoint` (a fault proxy).
+    public static func poolStore(
+        bucket: String, endpoint: String? = nil, attempts: Int = 3, transport: S3Transport = .http
+    ) throws -> S3Store {
         let pool = try S3BucketPool.shared()
+        let trust = try transport.trust()
         return try S3Store(
             configuration: S3Configuration(
-                endpoint: endpoint ?? pool.endpoint, bucket: bucket, region: pool.region,
-                credentials: AWSCredentials(accessKeyId: pool.accessKeyId, secretAccessKey: pool.secretAccessKey)),
-            retryPolicy: RetryPolicy(maxAttempts: attempts, baseDelay: 0.01, maxDelay: 0.05))
+                endpoint: try endpoint ?? transport.endpoint(), bucket: bucket, region: pool.region,
+                credentials: AWSCredentials(accessKeyId: pool.accessKeyId, secretAccessKey: pool.secretAccessKey),
+                trust: trust),
+            client: trust.client, retryPolicy: RetryPolicy(maxAttempts: attempts, baseDelay: 0.01, maxDelay: 0.05))
     }
 
     /// Downloads an object to a local file (for unsquashfs).

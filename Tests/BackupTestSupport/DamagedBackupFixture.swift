@@ -61,7 +61,7 @@ public struct DamagedBackupFixture: Sendable {
             let byte = try handle.read(upToCount: 1) ?? Data()
             try handle.seek(toOffset: offset)
             try handle.write(contentsOf: Data([byte.first! ^ 0x10]))
-        case .s3:
+        case .s3, .s3OverTLS:
             var bytes = try fixture.store.get(key)
             bytes[Int(offset)] ^= 0x10
             try fixture.store.put(key, bytes: bytes)

@@ -169,10 +169,12 @@ struct CatalogCommandTests {
         #expect(try proxy.log().isEmpty)
     }
 
-    @Test("mount a presigned https-style URL; its query string never shows")
-    func mountURL() throws {
+    @Test(
+        "mount a presigned URL (http, or https trusted through SSL_CERT_FILE); its query string never shows",
+        arguments: [CatalogStoreKind.s3, .s3OverTLS])
+    func mountURL(kind: CatalogStoreKind) throws {
         guard try requireFuse() else { return }
-        let fixture = try CatalogStoreKind.s3.make()
+        let fixture = try kind.make()
         defer { fixture.cleanup() }
         let store = try #require(fixture.store as? S3Store)
         let work = try TemporaryDirectory("mount-url")
@@ -184,8 +186,12 @@ struct CatalogCommandTests {
         let mountpoint = work.child("mnt")
         try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
 
-        // No store configuration at all: a URL needs none.
-        let mounted = try SQBackupBinary.run(["mount", url, mountpoint], environment: [:])
+        // No store configuration at all: a URL needs none. Over HTTPS, the CA comes from the
+        // variable the curl tool reads (AWS_CA_BUNDLE is for stores only).
+        let bundle = fixture.environment["AWS_CA_BUNDLE"] ?? ""
+        let environment = bundle.isEmpty ? [:] : S3Transport.caVariables(["SSL_CERT_FILE": bundle])
+        #expect(url.hasPrefix(kind == .s3OverTLS ? "https://" : "http://"))
+        let mounted = try SQBackupBinary.run(["mount", url, mountpoint], environment: environment)
         #expect(mounted.status == 0, "\(mounted.stderr)")
         var comparison = TreeComparison()
         comparison.compareRoot = false
@@ -198,7 +204,7 @@ struct CatalogCommandTests {
         #expect(try SQBackupBinary.run(["unmount", mountpoint]).status == 0)
 
         let missing = store.presignedURL(for: "backups/\(BackupID.generate())/data.sqsh")
-        let failed = try SQBackupBinary.run(["mount", missing, mountpoint], environment: [:])
+        let failed = try SQBackupBinary.run(["mount", missing, mountpoint], environment: environment)
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("not found"), "\(failed.stderr)")
         #expect(!failed.stderr.contains("X-Amz-Signature") && !failed.stderr.contains("X-Amz-Credential"))

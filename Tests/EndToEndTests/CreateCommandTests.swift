@@ -44,14 +44,14 @@ struct CreateCommandTests {
         #expect(try SQBackupBinary.run(["unmount", mountpoint]).status == 0)
     }
 
-    @Test("create against moto through the spec's variables, then list it there")
-    func createOnMoto() throws {
+    @Test("create against moto through the spec's variables, then list it there", arguments: S3Transport.allCases)
+    func createOnMoto(transport: S3Transport) throws {
         let work = try TemporaryDirectory("cli-create-s3")
         defer { work.remove() }
         let source = try CreateFixture.standardTree(in: work)
         let pool = try S3BucketPool.shared()
         let bucket = try pool.takeBucket()
-        let environment = pool.environment(bucket: bucket)
+        let environment = try transport.environment(bucket: bucket)
         let created = try SQBackupBinary.run(
             ["create", source, "--json", "--compressor", "lz4"], environment: environment)
         #expect(created.status == 0, "\(created.stderr)")
@@ -59,7 +59,7 @@ struct CreateCommandTests {
         let listed = try SQBackupBinary.run(["list", "--json"], environment: environment)
         let backups = try BackupJSON.decoder().decode([DirectoryBackup].self, from: Data(listed.stdout.utf8))
         #expect(backups.map(\.id) == [backup.id])
-        let store = try CreateFixture.poolStore(bucket: bucket)
+        let store = try CreateFixture.poolStore(bucket: bucket, transport: transport)
         let image = work.child("image.sqsh")
         try CreateFixture.download(store, key: "backups/\(backup.id)/data.sqsh", to: image)
         #expect(try CreateFixture.extractedDifferences(image: image, source: source) == [])

@@ -21,40 +21,38 @@ struct RestoreCommandTests {
     }
 
     @Test(
-        "create, restore --target --json (setuid kept as root); non-empty refused, --force overlays, --no-setuid strips"
-    )
-    func createThenRestore() throws {
+        "create, restore --target --json (local store, S3 over HTTPS; setuid kept as root); non-empty refused, --force overlays, --no-setuid strips",
+        arguments: [CatalogStoreKind.local, .s3OverTLS])
+    func createThenRestore(kind: CatalogStoreKind) throws {
         let work = try TemporaryDirectory("cli-restore")
         defer { work.remove() }
+        let fixture = try kind.make()
+        defer { fixture.cleanup() }
         let source = try CreateFixture.standardTree(in: work)
-        let store = ["--store", "file://\(work.child("store"))"]
-        let created = try SQBackupBinary.run(["create", source, "--json"] + store)
+        let created = try fixture.run(["create", source, "--json"])
         #expect(created.status == 0, "\(created.stderr)")
         let backup = try BackupJSON.decoder().decode(DirectoryBackup.self, from: Data(created.stdout.utf8))
 
         let target = work.child("restored")
-        let restored = try SQBackupBinary.run(
-            ["restore", backup.id, "--target", target, "--json"] + store)
+        let restored = try fixture.run(["restore", backup.id, "--target", target, "--json"])
         #expect(restored.status == 0, "\(restored.stderr)")
         let printed = try JSONDecoder().decode(Printed.self, from: Data(restored.stdout.utf8))
         #expect(printed.dir == target && printed.filesRestored > 300 && printed.rejected == [])
         #expect(TreeComparison().differences(expected: source, actual: target) == [])
         #expect(try Self.mode(target + "/modes/setuid") == (getuid() == 0 ? 0o4755 : 0o755))
 
-        let busy = try SQBackupBinary.run(["restore", backup.id, "--target", target] + store)
+        let busy = try fixture.run(["restore", backup.id, "--target", target])
         #expect(busy.status == 1)
         #expect(busy.stderr.contains("BACKUP_RESTORE_FAILED") && busy.stderr.contains("target directory exists"))
 
         try Data("extra\n".utf8).write(to: URL(fileURLWithPath: target + "/extra.txt"))
-        let forced = try SQBackupBinary.run(
-            ["restore", backup.id, "--target", target, "--force", "--no-setuid"] + store)
+        let forced = try fixture.run(["restore", backup.id, "--target", target, "--force", "--no-setuid"])
         #expect(forced.status == 0, "\(forced.stderr)")
         #expect(forced.stdout.contains("1 removed"), "\(forced.stdout)")
         #expect(forced.stderr.contains("warning: modes/setuid: setuid/setgid bits not restored"), "\(forced.stderr)")
         #expect(try Self.mode(target + "/modes/setuid") == 0o755)
 
-        let unknown = try SQBackupBinary.run(
-            ["restore", "00000000-0000-4000-8000-000000000000", "--target", work.child("u")] + store)
+        let unknown = try fixture.run(["restore", "00000000-0000-4000-8000-000000000000", "--target", work.child("u")])
         #expect(unknown.status == 1 && unknown.stderr.contains("BACKUP_NOT_FOUND"))
     }
 

@@ -7,6 +7,8 @@ import TestSupport
 enum StoreUnderTest: String, CaseIterable, CustomStringConvertible, Sendable {
     case local
     case s3
+    /// moto behind nginx terminating TLS with a certificate of the test CA, trusted through a CA bundle.
+    case s3OverTLS
 
     var description: String { rawValue }
 
@@ -16,8 +18,8 @@ enum StoreUnderTest: String, CaseIterable, CustomStringConvertible, Sendable {
         case .local:
             let directory = try TemporaryDirectory("store")
             return (try LocalDirectoryStore(root: directory.path), "t/", { directory.remove() })
-        case .s3:
-            let store = try S3Store.forTests()
+        case .s3, .s3OverTLS:
+            let store = try self == .s3 ? S3Store.forTests() : S3Store.overTLSForTests()
             let prefix = "t-\(UUID().uuidString.prefix(8))/"
             return (
                 store, prefix,
@@ -43,6 +45,19 @@ extension S3Store {
                 credentials: AWSCredentials(
                     accessKeyId: server.accessKeyId, secretAccessKey: secret ?? server.secretAccessKey)),
             client: client, retryPolicy: retryPolicy)
+    }
+}
+
+extension S3Store {
+    /// A store on the shared moto server through its TLS proxy, trusting the test CA (or, with
+    /// `caBundle`, another file; `.system` for none).
+    static func overTLSForTests(
+        trust: TLSTrust? = nil,
+        retryPolicy: RetryPolicy = RetryPolicy(maxAttempts: 5, baseDelay: 0.01, maxDelay: 0.1)
+    ) throws -> S3Store {
+        let proxy = try TLSProxy.shared(upstreamPort: try S3TestServer.shared().port)
+        let trust = try trust ?? TLSTrust(caBundle: TestCertificateAuthority.shared().certificatePath)
+        return try forTests(endpoint: proxy.endpoint, retryPolicy: retryPolicy, client: trust.client)
     }
 }
 

@@ -6,15 +6,21 @@ public struct S3Configuration: Sendable, Equatable, CustomStringConvertible {
     /// `auto` for R2.
     public var region: String
     public var credentials: AWSCredentials
+    /// The CAs that verify the endpoint's certificate.
+    public var trust: TLSTrust
 
-    public init(endpoint: String, bucket: String, region: String, credentials: AWSCredentials) {
+    public init(
+        endpoint: String, bucket: String, region: String, credentials: AWSCredentials, trust: TLSTrust = .system
+    ) {
         self.endpoint = endpoint
         self.bucket = bucket
         self.region = region
         self.credentials = credentials
+        self.trust = trust
     }
 
     public var description: String {
-        "bucket \(bucket) at \(endpoint) (region \(region), \(credentials))"
+        let verified = trust.caBundle == nil ? "" : ", verified by \(trust)"
+        return "bucket \(bucket) at \(endpoint) (region \(region), \(credentials)\(verified))"
     }
 }

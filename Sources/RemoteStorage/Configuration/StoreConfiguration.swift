@@ -18,11 +18,13 @@ public enum StoreConfiguration: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Opens the configured store.
-    public func makeStore(client: HTTPClient = .shared) throws -> any ObjectStore {
+    /// Opens the configured store; S3 talks through `client`, by default the process-wide client
+    /// that trusts the configuration's CAs.
+    public func makeStore(client: HTTPClient? = nil) throws -> any ObjectStore {
         switch self {
         case .local(let directory): return try LocalDirectoryStore(root: directory)
-        case .s3(let configuration): return try S3Store(configuration: configuration, client: client)
+        case .s3(let configuration):
+            return try S3Store(configuration: configuration, client: client ?? configuration.trust.client)
         }
     }
 
@@ -70,7 +72,10 @@ public enum StoreConfiguration: Sendable, Equatable, CustomStringConvertible {
         let region =
             options.region ?? (isR2 ? "auto" : env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1")
         let credentials = try resolveCredentials(options: options, env: env, preferR2: true)
-        return .s3(S3Configuration(endpoint: endpoint, bucket: bucket, region: region, credentials: credentials))
+        return .s3(
+            S3Configuration(
+                endpoint: endpoint, bucket: bucket, region: region, credentials: credentials,
+                trust: try trust(options: options, env: env)))
     }
 
     private static func resolve(url text: String, options: StoreOptions, env: [String: String]) throws
@@ -115,10 +120,19 @@ public enum StoreConfiguration: Sendable, Equatable, CustomStringConvertible {
                     reason: "no endpoint for r2://\(bucket): set CLOUDFLARE_ACCOUNT_ID (or BACKUP_BUCKET_ENDPOINT)")
             }
             let credentials = try resolveCredentials(options: options, env: env, preferR2: r2)
-            return .s3(S3Configuration(endpoint: endpoint, bucket: bucket, region: region, credentials: credentials))
+            return .s3(
+                S3Configuration(
+                    endpoint: endpoint, bucket: bucket, region: region, credentials: credentials,
+                    trust: try trust(options: options, env: env)))
         default:
             throw StoreConfigurationError.unsupportedStoreScheme(scheme)
         }
+    }
+
+    /// The CAs for an S3/R2 endpoint: the explicit file, then `AWS_CA_BUNDLE`, `CURL_CA_BUNDLE`,
+    /// `SSL_CERT_FILE`, else the system's.
+    private static func trust(options: StoreOptions, env: [String: String]) throws -> TLSTrust {
+        try TLSTrust.resolve(explicit: options.caBundle, environment: env, variables: TLSTrust.storeVariables)
     }
 
     static func r2Endpoint(account: String) throws -> String {

@@ -7,6 +7,11 @@ public enum StoreConfigurationError: Error, Equatable, Sendable, CustomStringCon
         case accessKeyId, secretAccessKey
     }
 
+    /// What is wrong with a CA bundle file.
+    public enum FileProblem: Sendable, Equatable {
+        case missing, directory, unreadable
+    }
+
     /// Cloud settings are present but none names the bucket.
     case noBucket
     /// The store URL (given explicitly or as `SQBACKUP_STORE`) does not parse as a URL.
@@ -19,6 +24,9 @@ public enum StoreConfigurationError: Error, Equatable, Sendable, CustomStringCon
     case unsupportedStoreScheme(String)
     /// An explicitly given key pair (`StoreOptions`) lacks one half.
     case incompleteKeyPair(missing: KeyPairHalf)
+
+    /// The CA bundle at `path` (named by `variable`, or given explicitly when nil) cannot be used.
+    case caBundleUnusable(path: String, variable: String?, problem: FileProblem)
 
     public var description: String {
         "invalid store configuration: " + reason
@@ -41,6 +49,13 @@ public enum StoreConfigurationError: Error, Equatable, Sendable, CustomStringCon
             return "a secret access key was given without its access key id"
         case .incompleteKeyPair(.secretAccessKey):
             return "an access key id was given without its secret access key"
+        case .caBundleUnusable(let path, let variable, let problem):
+            let named = "CA bundle \(path)" + (variable.map { " (from \($0))" } ?? "")
+            switch problem {
+            case .missing: return "\(named) does not exist; name a PEM file of CA certificates"
+            case .directory: return "\(named) is a directory; name a PEM file of CA certificates"
+            case .unreadable: return "\(named) cannot be read; check its permissions"
+            }
         }
     }
 }

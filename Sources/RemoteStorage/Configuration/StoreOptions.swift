@@ -10,11 +10,13 @@ public struct StoreOptions: Sendable, Equatable {
     public var sessionToken: String?
     /// The local store's directory.
     public var directory: String?
+    /// A PEM file of CAs that verify the endpoint's TLS certificate (beats the environment's).
+    public var caBundle: String?
 
     public init(
         store: String? = nil, bucket: String? = nil, endpoint: String? = nil, region: String? = nil,
         accessKeyId: String? = nil, secretAccessKey: String? = nil, sessionToken: String? = nil,
-        directory: String? = nil
+        directory: String? = nil, caBundle: String? = nil
     ) {
         self.store = store
         self.bucket = bucket
@@ -24,5 +26,6 @@ public struct StoreOptions: Sendable, Equatable {
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken
         self.directory = directory
+        self.caBundle = caBundle
     }
 }

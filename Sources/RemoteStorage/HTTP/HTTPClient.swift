@@ -13,6 +13,23 @@ public final class HTTPClient: Sendable {
     /// The process-wide client with default options.
     public static let shared = HTTPClient()
 
+    /// Process-wide clients for other CA bundles, so that every store and URL trusting the same
+    /// CAs shares one pool of warm connections and TLS sessions.
+    private static let trustingBundle = Mutex<[String: HTTPClient]>([:])
+
+    /// The process-wide client that verifies servers against `caBundle` (nil: the system's CAs).
+    public static func trusting(caBundle: String?) -> HTTPClient {
+        guard let caBundle else { return shared }
+        return trustingBundle.withLock { clients in
+            if let client = clients[caBundle] { return client }
+            var options = HTTPClientOptions()
+            options.caBundle = caBundle
+            let client = HTTPClient(options: options)
+            clients[caBundle] = client
+            return client
+        }
+    }
+
     public let options: HTTPClientOptions
     private let share: CurlShare
     private let idleHandles = Mutex<[CurlEasy]>([])
@@ -36,6 +53,8 @@ public final class HTTPClient: Sendable {
         let code: CURLcode = request.body.withUnsafeBytes { body in
             curl_easy_reset(handle)
             configure(handle, request: request, body: body, transfer: transfer, headerList: &headerList)
+            easy.errorBuffer[0] = 0
+            sqb_curl_easy_setopt_ptr(handle, CURLOPT_ERRORBUFFER, easy.errorBuffer)
             return curl_easy_perform(handle)
         }
         var status = 0
@@ -50,7 +69,9 @@ public final class HTTPClient: Sendable {
         }
         let response = HTTPResponse(status: status, headers: transfer.headers, body: transfer.body)
         guard code == CURLE_OK else {
-            throw Self.transportError(code, abortedBy: abortedBy, partial: status > 0 ? response : nil)
+            let failure = TransportFailure(
+                code: code, detail: easy.errorDetail, url: request.url, caBundle: options.caBundle)
+            throw failure.error(abortedBy: abortedBy, partial: status > 0 ? response : nil)
         }
         return response
     }
@@ -72,9 +93,14 @@ public final class HTTPClient: Sendable {
         sqb_curl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
         sqb_curl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(options.stallTimeout.rounded(.up)) + 1))
         sqb_curl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
-        if options.preferHTTP2 {
-            sqb_curl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
-        }
+        // Always verified (curl's default, stated so that no reset can lose it); only which CAs
+        // are trusted is configurable.
+        sqb_curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
+        sqb_curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
+        if let caBundle = options.caBundle { sqb_curl_easy_setopt_ptr(handle, CURLOPT_CAINFO, caBundle) }
+        // Stated either way: libcurl's own default over TLS is HTTP/2.
+        let version = options.preferHTTP2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1
+        sqb_curl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(version))
         switch request.method {
         case "GET":
             sqb_curl_easy_setopt_long(handle, CURLOPT_HTTPGET, 1)
@@ -121,35 +147,5 @@ public final class HTTPClient: Sendable {
         }
         sqb_curl_easy_setopt_ptr(handle, CURLOPT_XFERINFODATA, context)
         sqb_curl_easy_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
-    }
-
-    private static func transportError(
-        _ code: CURLcode, abortedBy: CurlTransfer.AbortReason?, partial: HTTPResponse?
-    ) -> HTTPTransportError {
-        let text = String(cString: curl_easy_strerror(code))
-        if let abortedBy {
-            let message =
-                switch abortedBy {
-                case .firstByte: "no response within the first-byte timeout"
-                case .stalled: "transfer stalled"
-                }
-            return HTTPTransportError(kind: .timeout, message: message, partial: partial)
-        }
-        let kind: HTTPTransportError.Kind
-        switch code {
-        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
-            kind = .connect
-        case CURLE_OPERATION_TIMEDOUT:
-            kind = .timeout
-        case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_HTTP2, CURLE_HTTP2_STREAM:
-            kind = .reset
-        case CURLE_PARTIAL_FILE:
-            kind = .truncated
-        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE:
-            kind = .tls
-        default:
-            kind = .other
-        }
-        return HTTPTransportError(kind: kind, message: "\(text) (curl \(code.rawValue))", partial: partial)
     }
 }

@@ -4,7 +4,7 @@ import Storage
 /// (S3 calls, ranged downloads, presigned-URL reads).
 ///
 /// Retryable: transport failures (connect, reset, timeout, stall, a truncated body) except TLS
-/// ones, which no retry fixes; 429, 500, 502, 503 and 504 (honouring `Retry-After`); a 400 whose
+/// ones (a failed handshake, an untrusted certificate), which no retry fixes; 429, 500, 502, 503 and 504 (honouring `Retry-After`); a 400 whose
 /// S3 code says the service was busy or the payload arrived damaged. Final: every other answer
 /// (4xx such as not found or denied, a failed `If-Match`), and the store layer's own verdicts
 /// (`changed`, `notFound`, `outOfRange`, …), which a second attempt would only repeat.
@@ -39,7 +39,10 @@ enum FailureClassifier {
     /// (the store layer's verdicts, a malformed answer) is final.
     static func decision(for error: any Error) -> RetryDecision {
         guard let error = error as? HTTPTransportError else { return .final }
-        return error.kind == .tls ? .final : .retry(retryAfter: nil)
+        switch error.kind {
+        case .tls, .untrustedCertificate: return .final
+        case .connect, .timeout, .reset, .truncated, .other: return .retry(retryAfter: nil)
+        }
     }
 
     /// The server's `Retry-After` in seconds (the delta form; a date is ignored).

@@ -8,7 +8,8 @@ extension RetryPolicy {
     /// A returned value is judged by `classify`; when it asks for a retry but no attempt is left,
     /// it is returned as it is, for the caller to map. A thrown error is judged by
     /// `FailureClassifier`; the last transport error becomes `StorageError.io` naming `object`,
-    /// `operation` and the number of attempts, any other error is rethrown unchanged.
+    /// `operation` and the number of attempts (an untrusted certificate becomes
+    /// `StorageError.untrustedCertificate`), any other error is rethrown unchanged.
     func run<Value>(
         object: String, operation: String? = nil, logger: Logger? = nil,
         classify: (Value) -> RetryDecision,
@@ -54,6 +55,9 @@ extension RetryPolicy {
 
     private static func finalError(_ error: any Error, object: String, operation: String?, attempts: Int) -> any Error {
         guard let error = error as? HTTPTransportError else { return error }
+        if error.kind == .untrustedCertificate, let peer = error.peer {
+            return StorageError.untrustedCertificate(peer: peer, reason: error.message)
+        }
         let context = (operation.map { "\($0), " } ?? "") + "after \(attempts) attempts"
         return StorageError.io(object: object, reason: "\(error.message) (\(context))")
     }

@@ -257,6 +257,11 @@ public struct BackupCreator: Sendable {
         if let error = error as? BackupError { return error }
         let detail = (error as? StorageError)?.description ?? "\(error)"
         if case StorageError.invalidConfiguration = error { return BackupError.wrapping(error, as: .invalidConfig) }
+        if case StorageError.untrustedCertificate = error {
+            let wrapped = BackupError.wrapping(error, as: .invalidConfig)
+            return BackupError(
+                wrapped.code, "R2/S3 connection refused while \(what): \(wrapped.message)", reason: wrapped.reason)
+        }
         if case StorageError.unauthorized = error {
             let wrapped = BackupError.wrapping(error, as: .invalidConfig)
             return BackupError(.invalidConfig, "R2/S3 refused the credentials while \(what): \(wrapped.message)")

@@ -22,6 +22,8 @@ extension BackupError {
         case prefetchNeedsDiskCache
         /// The mountpoint has entries that a mount would hide.
         case mountpointNotEmpty(path: String)
+        /// The TLS certificate of `peer` (`host:port`) is not trusted by the configured CAs.
+        case untrustedCertificate(peer: String)
         /// A failed create could not remove what it uploaded; a prune of old uploads removes it.
         case cleanupIncomplete(leftovers: String)
     }

@@ -42,6 +42,9 @@ public struct BackupError: Error, Equatable, Sendable, CustomStringConvertible {
             switch error {
             case .notFound: return BackupError(.notFound, error.description)
             case .invalidConfiguration: return BackupError(.invalidConfig, error.description)
+            case .untrustedCertificate(let peer, _):
+                // Which CAs to trust is a setting; the certificate is never accepted regardless.
+                return BackupError(.invalidConfig, error.description, reason: .untrustedCertificate(peer: peer))
             case .unauthorized:
                 // Name the settings to check, never their values.
                 return BackupError(

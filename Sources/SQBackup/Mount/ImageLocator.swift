@@ -10,7 +10,7 @@ public enum ImageLocator {
     }
 
     /// Opens `reference`; backup ids are resolved in the store `store` selects (refusing expired
-    /// and unknown backups), URLs are read with range requests.
+    /// and unknown backups), URLs are read with range requests, trusting the CAs `store` names.
     public static func open(
         _ reference: ImageReference, store: StoreSelection,
         environment: [String: String] = ProcessInfo.processInfo.environment
@@ -23,9 +23,10 @@ public enum ImageLocator {
                 throw BackupError(.notFound, "\(path): image not found")
             }
         case .url(let url):
+            let trust = try store.urlTrust(environment: environment)
             do {
                 // The tail comes with the head: an image's metadata tables usually fit in 1 MiB.
-                return try HTTPRangeSource(url: url, tailLength: 1 << 20)
+                return try HTTPRangeSource(url: url, client: trust.client, tailLength: 1 << 20)
             } catch StorageError.notFound {
                 throw BackupError(.notFound, "\(reference): image not found")
             } catch {
@@ -45,6 +46,10 @@ public enum ImageLocator {
     ) throws -> LocatedImage {
         guard case .backup(let id) = reference else {
             let source = try open(reference, store: store, environment: environment)
+            // A local image file is the user's own copy: nothing to warn about. A URL is remote bytes.
+            guard case .url = reference else {
+                return LocatedImage(source: source, blockDigests: nil, unverifiedReason: nil)
+            }
             return LocatedImage(
                 source: source, blockDigests: nil,
                 unverifiedReason: verify

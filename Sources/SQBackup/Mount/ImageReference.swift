@@ -56,6 +56,12 @@ public enum ImageReference: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A name safe for messages and logs: a URL loses its query (a presigned signature).
+    /// Whether this names a local image file (the user's own copy, not a store's).
+    public var isLocalFile: Bool {
+        if case .file = self { return true }
+        return false
+    }
+
     public var description: String {
         switch self {
         case .file(let path): return path

@@ -6,7 +6,8 @@ public struct LocatedImage: Sendable {
     public let source: any RangeSource
     /// The digests to check reads against; nil when reads are unverified.
     public let blockDigests: BlockDigestTable?
-    /// Why reads are unverified, for the notice `mount` and `restore` print; nil when verified.
+    /// Why reads are unverified, for the notice `mount` and `restore` print; nil when verified,
+    /// and for local image files (the user's own copy).
     public let unverifiedReason: String?
 
     public init(source: any RangeSource, blockDigests: BlockDigestTable?, unverifiedReason: String?) {

@@ -86,6 +86,7 @@ struct MountCommand: ParsableCommand {
         unsetenv(ImageReference.handOffVariable)
         let mountpointPath = CommandSupport.absolute(mountpoint)
         if !foreground {
+            StoreFlags.absolutizeCABundleVariables()
             let handOff = reference.handOff
             for (name, value) in handOff.environment { setenv(name, value, 1) }
             try CommandSupport.reporting {
@@ -139,6 +140,7 @@ struct MountCommand: ParsableCommand {
     ) throws {
         let handOff = reference.handOff
         for (name, value) in handOff.environment { setenv(name, value, 1) }
+        StoreFlags.absolutizeCABundleVariables()
         var arguments = ["mount", handOff.argument, mountpoint, "--foreground", "--ready-fd", "3"]
         for option in options { arguments += ["-o", option] }
         arguments += storeFlags.arguments

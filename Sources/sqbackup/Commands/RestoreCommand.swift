@@ -103,7 +103,7 @@ struct RestoreCommand: ParsableCommand {
             let reference = ImageReference(image).absolute()
             return try BackupRestore.restore(reference, store: storeFlags.selection, options: options)
         }
-        if verify && !result.verified {
+        if verify && !result.verified, !ImageReference(image).isLocalFile {
             CommandSupport.printWarning(
                 "unverified: \(ImageReference(image)) has no block digests (stored by an older version or another tool, or "
                     + "not a backup id); its bytes were restored unchecked")

@@ -30,6 +30,9 @@ enum FlagHints {
             return "--prefetch all needs the disk cache; remove --no-disk-cache"
         case .mountpointNotEmpty(let path)?:
             return "mountpoint \(path) is not empty; choose an empty directory or pass -o nonempty to hide its contents"
+        case .untrustedCertificate?:
+            return error.message + ": set --ca-bundle FILE (or AWS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE) "
+                + "to the CA certificates that signed it"
         case .cleanupIncomplete?:
             return error.message + " (`sqbackup prune` removes it once it is older than --uploads-older-than)"
         case nil:

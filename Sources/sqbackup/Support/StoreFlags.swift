@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SQBackup
 
 /// The store-selection flags every command that touches backups takes.
@@ -17,8 +18,18 @@ struct StoreFlags: ParsableArguments {
     @Option(name: .long, help: "Signing region (default: auto for R2, else AWS_REGION or us-east-1).")
     var region: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A PEM file of CA certificates that verify the store's or URL's TLS certificate "
+                + "(default: AWS_CA_BUNDLE for S3/R2, then CURL_CA_BUNDLE, SSL_CERT_FILE, else the system's CAs).",
+            valueName: "file"))
+    var caBundle: String?
+
     var selection: StoreSelection {
-        StoreSelection(store: store, bucket: bucket, endpoint: endpoint, region: region)
+        StoreSelection(
+            store: store, bucket: bucket, endpoint: endpoint, region: region,
+            caBundle: caBundle.map(CommandSupport.absolute))
     }
 
     /// The flags again, for a child process (the mount daemon) that must choose the same store.
@@ -28,7 +39,19 @@ struct StoreFlags: ParsableArguments {
         if let bucket { arguments += ["--bucket", bucket] }
         if let endpoint { arguments += ["--endpoint", endpoint] }
         if let region { arguments += ["--region", region] }
+        if let caBundle { arguments += ["--ca-bundle", CommandSupport.absolute(caBundle)] }
         return arguments
+    }
+
+    /// Makes relative CA bundle paths in the environment absolute, for a daemon that leaves the
+    /// working directory (it inherits the environment and runs in `/`).
+    static func absolutizeCABundleVariables() {
+        for name in StoreSelection.caBundleVariables {
+            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty, !value.hasPrefix("/") else {
+                continue
+            }
+            setenv(name, CommandSupport.absolute(value), 1)
+        }
     }
 
     func catalog() throws -> BackupCatalog { try BackupCatalog.open(selection) }
