@@ -92,18 +92,8 @@ public struct BackupCreator: Sendable {
         meta.fileCount = result.files
         meta.sourceBytes = result.fileBytes
         do {
-            if let reason = options.cancellation.cancelReason { throw BackupError(.interrupted, reason) }
-            if let table = result.blockDigests {
-                let encoded = table.encoded()
-                try store.put(BackupID.digestsKey(id), bytes: encoded, contentType: "application/octet-stream")
-                meta.blockDigests = BlockDigestsRecord(
-                    sha256: BlockDigestTable.hex(SHA256.hash(data: encoded)), count: table.count)
-            }
-            let json = try BackupJSON.encoder().encode(meta)
-            try store.put(BackupID.metaKey(id), bytes: Array(json), contentType: "application/json")
+            try writeRecords(&meta, digests: result.blockDigests, options: options)
         } catch {
-            try? store.delete(BackupID.metaKey(id))
-            try? store.delete(BackupID.digestsKey(id))
             let leftovers = sink.abort()
             if let reason = options.cancellation.cancelReason {
                 throw Self.cancelled(reason, leftovers: leftovers)
@@ -115,6 +105,27 @@ public struct BackupCreator: Sendable {
             compositeSha256: result.digest.composite, files: result.files, sourceBytes: result.fileBytes,
             seconds: Date().timeIntervalSince(started),
             warnings: result.warnings)
+    }
+
+    /// Stores the digest table, then meta.json (which anchors the table, and whose presence makes
+    /// the backup exist); on failure removes whichever of them was written.
+    private func writeRecords(_ meta: inout BackupMetadata, digests: BlockDigestTable?, options: BackupOptions) throws {
+        let store = catalog.store
+        do {
+            if let reason = options.cancellation.cancelReason { throw BackupError(.interrupted, reason) }
+            if let digests {
+                let encoded = digests.encoded()
+                try store.put(BackupID.digestsKey(meta.id), bytes: encoded, contentType: "application/octet-stream")
+                meta.blockDigests = BlockDigestsRecord(
+                    sha256: BlockDigestTable.hex(SHA256.hash(data: encoded)), count: digests.count)
+            }
+            let json = try BackupJSON.encoder().encode(meta)
+            try store.put(BackupID.metaKey(meta.id), bytes: Array(json), contentType: "application/json")
+        } catch {
+            try? store.delete(BackupID.metaKey(meta.id))
+            try? store.delete(BackupID.digestsKey(meta.id))
+            throw error
+        }
     }
 
     /// Builds the image of `dir` into the file `output` only (no store, no meta.json): for benchmarks
