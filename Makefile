@@ -18,7 +18,7 @@ build: deps
 RELEASE = -c release --static-swift-stdlib -Xswiftc -use-ld=lld
 
 release: deps
-	$(SWIFT) build $(RELEASE)
+	$(SWIFT) build $(RELEASE) --product sqbackup
 
 demo: release
 	./examples/demo.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)/sqbackup"
