@@ -58,15 +58,7 @@ struct InterruptedRestoreTests {
     func inPlaceNeverTorn() throws {
         let work = try TemporaryDirectory("restore-fail-inplace")
         defer { work.remove() }
-        let old = try RestoreFixture.standardTree(in: work, name: "old")
-        let new = work.child("new")
-        try Shell.check(["cp", "-a", old, new])
-        // Only text/ changes: every file there differs in content and size.
-        let files = RestoreFixture.inodes(new).keys.filter { $0.hasPrefix("text/file-") }.sorted()
-        for (index, relative) in files.enumerated() {
-            let bytes = TestTree.pseudoRandomBytes(count: 150_000 + index * 1000, seed: UInt64(index + 100))
-            try Data(bytes).write(to: URL(fileURLWithPath: new + "/" + relative))
-        }
+        let (old, new, files) = try Self.oldAndNew(in: work)
         let oldImage = try RestoreFixture.image(of: old, in: work, name: "old.sqsh")
         let newImage = try RestoreFixture.image(of: new, in: work, name: "new.sqsh")
         let target = work.child("target")
@@ -134,14 +126,7 @@ struct InterruptedRestoreTests {
     func stopInPlace() throws {
         let work = try TemporaryDirectory("restore-stop-inplace")
         defer { work.remove() }
-        let old = try RestoreFixture.standardTree(in: work, name: "old")
-        let new = work.child("new")
-        try Shell.check(["cp", "-a", old, new])
-        let files = RestoreFixture.inodes(new).keys.filter { $0.hasPrefix("text/file-") }.sorted()
-        for (index, relative) in files.enumerated() {
-            let bytes = TestTree.pseudoRandomBytes(count: 150_000 + index * 1000, seed: UInt64(index + 100))
-            try Data(bytes).write(to: URL(fileURLWithPath: new + "/" + relative))
-        }
+        let (old, new, files) = try Self.oldAndNew(in: work)
         let newImage = try RestoreFixture.image(of: new, in: work, name: "new.sqsh")
         let target = work.child("target")
         try Shell.check(["cp", "-a", old, target])
@@ -182,5 +167,19 @@ struct InterruptedRestoreTests {
 
         _ = try RestoreFixture.restore(newImage, into: target)
         #expect(RestoreFixture.differences(new, target) == [])
+    }
+
+    /// The standard tree ("old") and a copy ("new") in which every file under text/ differs in
+    /// content and size; returns both and those files.
+    static func oldAndNew(in work: TemporaryDirectory) throws -> (old: String, new: String, files: [String]) {
+        let old = try RestoreFixture.standardTree(in: work, name: "old")
+        let new = work.child("new")
+        try Shell.check(["cp", "-a", old, new])
+        let files = RestoreFixture.inodes(new).keys.filter { $0.hasPrefix("text/file-") }.sorted()
+        for (index, relative) in files.enumerated() {
+            let bytes = TestTree.pseudoRandomBytes(count: 150_000 + index * 1000, seed: UInt64(index + 100))
+            try Data(bytes).write(to: URL(fileURLWithPath: new + "/" + relative))
+        }
+        return (old, new, files)
     }
 }
