@@ -26,11 +26,6 @@ public final class BlockDigestRecorder: Sendable {
         hashing.async { [self] in entries.withLock { $0.append(entry) } }
     }
 
-    /// Forgets entries at or past `offset` (the writer truncated the image back).
-    public func discard(from offset: UInt64) {
-        hashing.sync { entries.withLock { $0.removeAll { $0.offset >= offset } } }
-    }
-
     /// The table of everything recorded, once every pending block is hashed.
     public func table() throws(BlockDigestTableError) -> BlockDigestTable {
         hashing.sync {}

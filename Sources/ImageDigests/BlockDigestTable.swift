@@ -94,11 +94,6 @@ public struct BlockDigestTable: Sendable, Equatable {
     /// Every entry, in offset order.
     public var entries: [Entry] { (0..<count).map(entry(atIndex:)) }
 
-    /// The entry that starts exactly at `offset`, if any.
-    public func entry(startingAt offset: UInt64) -> Entry? {
-        index(startingAt: offset).map(entry(atIndex:))
-    }
-
     /// The first entry of `kind`, e.g. the superblock or the metadata region.
     public func first(_ kind: Kind) -> Entry? {
         kinds.firstIndex(of: kind).map(entry(atIndex:))

@@ -78,7 +78,7 @@ struct BlockDigestTableTests {
         #expect(table.entries(overlapping: 0, length: 1).map(\.kind) == [.superblock])
     }
 
-    @Test("the recorder collects entries from many threads and forgets a truncated tail")
+    @Test("the recorder collects entries from many threads")
     func recorder() async throws {
         let recorder = BlockDigestRecorder()
         await withTaskGroup(of: Void.self) { group in
@@ -88,9 +88,8 @@ struct BlockDigestTableTests {
                 }
             }
         }
-        recorder.discard(from: 60 * 4096)
         let table = try recorder.table()
-        #expect(table.count == 60)
+        #expect(table.count == 64)
         #expect(table.check(Self.blockA[...], at: 59 * 4096) == .verified)
     }
 }

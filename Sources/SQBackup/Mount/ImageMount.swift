@@ -107,20 +107,13 @@ public struct ImageMount: Sendable {
     private static func diskCache(
         for reference: ImageReference, source: any RangeSource, verified: Bool, settings: Settings, logger: Logger
     ) throws -> DiskBlockCache? {
-        let isLocalFile: Bool
+        guard settings.diskCacheEnabled ?? !reference.isLocalFile else { return nil }
         let name: String
         switch reference {
-        case .file(let path):
-            isLocalFile = true
-            name = "file:" + path
-        case .url(let url):
-            isLocalFile = false
-            name = "url:" + (url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url)
-        case .backup(let id):
-            isLocalFile = false
-            name = "backup:" + id
+        case .file(let path): name = "file:" + path
+        case .url(let url): name = "url:" + (url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url)
+        case .backup(let id): name = "backup:" + id
         }
-        guard settings.diskCacheEnabled ?? !isLocalFile else { return nil }
         guard let version = source.version else {
             logger.warning("\(source.displayName) has no ETag; not caching it on disk")
             return nil

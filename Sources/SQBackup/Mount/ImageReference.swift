@@ -55,13 +55,13 @@ public enum ImageReference: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// A name safe for messages and logs: a URL loses its query (a presigned signature).
     /// Whether this names a local image file (the user's own copy, not a store's).
     public var isLocalFile: Bool {
         if case .file = self { return true }
         return false
     }
 
+    /// A name safe for messages and logs: a URL loses its query (a presigned signature).
     public var description: String {
         switch self {
         case .file(let path): return path

@@ -40,6 +40,8 @@ final class BlockFetcher: Sendable {
     private let diskWriter: DiskCacheWriter?
     /// Reads waiting on the network right now; hydration yields to them.
     private let onDemandFetches = Atomic<Int>(0)
+    /// One block of zeros, sliced for every hole instead of a fresh buffer per sparse block.
+    private let zeros: [UInt8]
     /// Digests every fetched block is checked against before it is cached or served; nil: unverified.
     private let digests: BlockDigestTable?
 
@@ -54,6 +56,7 @@ final class BlockFetcher: Sendable {
         self.source = source
         self.imageName = imageName
         self.blockSize = blockSize
+        zeros = [UInt8](repeating: 0, count: blockSize)
         self.cache = cache
         self.decompressors = decompressors
         self.statistics = statistics
@@ -68,7 +71,7 @@ final class BlockFetcher: Sendable {
         var toAwait = [(index: Int, pending: Pending)]()
         for (index, reference) in references.enumerated() {
             if reference.isSparse {
-                results[index] = [UInt8](repeating: 0, count: reference.expectedSize ?? blockSize)[...]
+                results[index] = zeros[..<min(reference.expectedSize ?? blockSize, blockSize)]
             } else if let cached = cache.cached(reference) {
                 statistics.cacheHits.add(1, ordering: .relaxed)
                 results[index] = cached
