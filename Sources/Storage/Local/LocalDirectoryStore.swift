@@ -351,22 +351,9 @@ public final class LocalDirectoryStore: ObjectStore {
     }
 
     private func readFully(_ fd: Int32, range: ByteRange, key: String) throws -> [UInt8] {
-        if range.length == 0 { return [] }
-        return try [UInt8](unsafeUninitializedCapacity: range.length) { buffer, count in
-            var done = 0
-            while done < range.length {
-                let n = pread(fd, buffer.baseAddress! + done, range.length - done, off_t(range.offset) + off_t(done))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw posixError(key, path: key, doing: "read")
-                }
-                if n == 0 {
-                    throw StorageError.outOfRange(object: key, range: range, size: range.offset + UInt64(done))
-                }
-                done += n
-            }
-            count = done
-        }
+        try PositionedRead.bytes(
+            fd, range, failed: { posixError(key, path: key, doing: "read") },
+            ended: { StorageError.outOfRange(object: key, range: range, size: $0) })
     }
 
     private func writeAll(_ fd: Int32, _ bytes: [UInt8], key: String) throws {

@@ -46,21 +46,8 @@ public final class LocalFileSource: RangeSource {
 
     public func read(_ range: ByteRange) throws -> [UInt8] {
         try checkBounds(range)
-        if range.length == 0 { return [] }
-        return try [UInt8](unsafeUninitializedCapacity: range.length) { buffer, count in
-            var done = 0
-            while done < range.length {
-                let n = pread(fd, buffer.baseAddress! + done, range.length - done, off_t(range.offset) + off_t(done))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw StorageError.io(object: displayName, reason: String(cString: strerror(errno)))
-                }
-                if n == 0 {
-                    throw StorageError.outOfRange(object: displayName, range: range, size: size)
-                }
-                done += n
-            }
-            count = done
-        }
+        return try PositionedRead.bytes(
+            fd, range, failed: { StorageError.io(object: displayName, reason: String(cString: strerror(errno))) },
+            ended: { _ in StorageError.outOfRange(object: displayName, range: range, size: size) })
     }
 }
