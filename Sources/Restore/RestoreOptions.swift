@@ -29,5 +29,9 @@ public struct RestoreOptions: Sendable {
     /// its temporaries and throws `RestoreError.interrupted`.
     public var cancellation: CancellationFlag?
 
+    /// Called a few times a second from a thread of its own with the running totals, and once at
+    /// the end of a restore that completed; nil: no progress is counted beyond the result's.
+    public var progress: (@Sendable (RestoreProgress) -> Void)?
+
     public init() {}
 }

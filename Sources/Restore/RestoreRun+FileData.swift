@@ -35,6 +35,7 @@ extension RestoreRun {
                         } catch {
                             try skip(copy.node, path: cached!.handle.display(copy.name), after: error)
                         }
+                        filesCopied.add(1, ordering: .relaxed)
                     } catch {
                         fail(error)
                     }

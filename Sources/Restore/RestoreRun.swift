@@ -24,6 +24,11 @@ final class RestoreRun: Sendable {
     let unchanged = Atomic<Int>(0)
     let removed = Atomic<Int>(0)
     let bytesWritten = Atomic<Int>(0)
+    /// Progress counters, read by a sampler (`RestoreRun+Progress.swift`), never locked.
+    let filesCopied = Atomic<Int>(0)
+    let filesToCopy = Atomic<Int>(0)
+    let bytesToCopy = Atomic<Int>(0)
+    let planned = Atomic<Bool>(false)
     private let rejections = Mutex<[RestoreWarning]>([])
     /// Entries left out; their further hard-link names are left out with them.
     private let failedNodes = Mutex<Set<NodeID>>([])
@@ -43,14 +48,19 @@ final class RestoreRun: Sendable {
     func reject(_ warning: RestoreWarning) { rejections.withLock { $0.append(warning) } }
 
     func run() throws {
+        let sampler = startProgressSampler()
+        var completed = false
+        defer { sampler?.stop(finished: completed) }
         var plan = RestorePlan()
         plan.directories.append(.init(parent: nil, name: [], node: SquashImage.rootID))
         var primaries = [NodeID: (directory: Int, name: [UInt8])]()
         try walk(SquashImage.rootID, handle: root, index: 0, isNew: !inPlace, plan: &plan, primaries: &primaries)
+        publishTotals(plan)
         try copyFiles(plan)
         try makeLinks(plan)
         try removeExtras(plan)
         try finishDirectories(plan)
+        completed = true
     }
 
     /// Throws `interrupted` once a stop was asked for, or stops quietly when another worker failed

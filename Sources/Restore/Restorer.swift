@@ -58,6 +58,8 @@ public struct Restorer: Sendable {
             metadata: [
                 "dir": "\(target)", "written": "\(result.filesRestored)", "unchanged": "\(result.filesUnchanged)",
                 "removed": "\(result.filesRemoved)", "bytes": "\(result.bytesWritten)",
+                "fetched": "\(result.bytesFetched)", "requests": "\(image.statistics.snapshot.rangeRequests)",
+                "seconds": "\(String(format: "%.3f", result.duration))",
             ])
         return result
     }

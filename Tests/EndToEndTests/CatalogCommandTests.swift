@@ -69,7 +69,7 @@ struct CatalogCommandTests {
         #expect(human.stdout.contains("newest") && human.stdout.contains("sandbox"))
 
         let unknown = try fixture.run(["show", BackupID.generate()])
-        #expect(unknown.status == 1)
+        #expect(unknown.status == 4)
         #expect(unknown.stderr.contains("BACKUP_NOT_FOUND") && unknown.stderr.contains("not found"))
         let malformed = try fixture.run(["show", "nope"])
         #expect(malformed.status == 1)
@@ -88,7 +88,7 @@ struct CatalogCommandTests {
         #expect(deleted.status == 0, "\(deleted.stderr)")
         #expect(try fixture.catalog.list().backups.map(\.id) == [new.id])
         let again = try fixture.run(["delete", old.id])
-        #expect(again.status == 1 && again.stderr.contains("BACKUP_NOT_FOUND"))
+        #expect(again.status == 4 && again.stderr.contains("BACKUP_NOT_FOUND"))
     }
 
     @Test("mount ID: through the catalog, refusing expired and unknown", arguments: CatalogStoreKind.allCases)
@@ -130,12 +130,12 @@ struct CatalogCommandTests {
 
         let expired = try fixture.seed(image: image, createdAt: Date().addingTimeInterval(-7200), ttl: 3600)
         let refused = try fixture.run(["mount", expired.id, mountpoint])
-        #expect(refused.status == 1)
+        #expect(refused.status == 5)
         #expect(refused.stderr.contains("BACKUP_EXPIRED"), "\(refused.stderr)")
         #expect(!MountTable.isMounted(mountpoint))
 
         let unknown = try fixture.run(["mount", BackupID.generate(), mountpoint])
-        #expect(unknown.status == 1)
+        #expect(unknown.status == 4)
         #expect(unknown.stderr.contains("BACKUP_NOT_FOUND") && unknown.stderr.contains("not found"))
         #expect(!MountTable.isMounted(mountpoint))
     }

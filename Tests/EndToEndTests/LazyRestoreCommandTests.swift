@@ -245,7 +245,7 @@ struct LazyRestoreCommandTests {
         #expect(busy.status == 1 && busy.stderr.contains("target directory exists"), "\(busy.stderr)")
         let unknown = try run(
             fixture, ["restore", "00000000-0000-4000-8000-000000000000", "--target", fixture.work.child("u"), "--lazy"])
-        #expect(unknown.status == 1 && unknown.stderr.contains("BACKUP_NOT_FOUND"), "\(unknown.stderr)")
+        #expect(unknown.status == 4 && unknown.stderr.contains("BACKUP_NOT_FOUND"), "\(unknown.stderr)")
         #expect(!FileManager.default.fileExists(atPath: fixture.work.child("u")))
         let alone = try run(fixture, ["restore", fixture.id, "--target", fixture.work.child("h"), "--hydrate"])
         #expect(alone.status != 0 && alone.stderr.contains("--hydrate goes with --lazy"), "\(alone.stderr)")

@@ -53,7 +53,7 @@ struct RestoreCommandTests {
         #expect(try Self.mode(target + "/modes/setuid") == 0o755)
 
         let unknown = try fixture.run(["restore", "00000000-0000-4000-8000-000000000000", "--target", work.child("u")])
-        #expect(unknown.status == 1 && unknown.stderr.contains("BACKUP_NOT_FOUND"))
+        #expect(unknown.status == 4 && unknown.stderr.contains("BACKUP_NOT_FOUND"))
     }
 
     @Test("a damaged block: that file is listed, the rest restored, exit 3; --json has partial and notRestored")

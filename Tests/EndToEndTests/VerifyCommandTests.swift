@@ -23,13 +23,13 @@ struct VerifyCommandTests {
         let block = damaged.dataBlocks[1]
         try damaged.flipByte(at: block.offset + 100)
         let broken = try damaged.fixture.run(["verify", damaged.id])
-        #expect(broken.status == 1)
+        #expect(broken.status == 6)
         #expect(broken.stdout.contains("\(damaged.id): DAMAGED"))
         #expect(broken.stdout.contains("data block at offset \(block.offset), \(block.length) bytes: big.bin"))
         #expect(broken.stderr.contains("BACKUP_DAMAGED"))
 
         let json = try damaged.fixture.run(["verify", "--json", damaged.id])
-        #expect(json.status == 1)
+        #expect(json.status == 6)
         let reports = try JSONDecoder().decode([VerifyReport].self, from: Data(json.stdout.utf8))
         #expect(reports.count == 1)
         #expect(reports.first?.ok == false && reports.first?.imageHash == .mismatch)
@@ -46,19 +46,21 @@ struct VerifyCommandTests {
         defer { damaged.fixture.cleanup() }
         let missing = BackupID.generate()
         let both = try damaged.fixture.run(["verify", missing, damaged.id])
-        #expect(both.status == 1)
+        #expect(both.status == 4)
         #expect(both.stderr.contains("BACKUP_NOT_FOUND") && both.stderr.contains(missing))
         #expect(both.stdout.contains("\(damaged.id): OK"))
 
         try damaged.flipByte(at: 30, of: "blocks.sha256")
         let table = try damaged.fixture.run(["verify", damaged.id])
-        #expect(table.status == 1)
+        #expect(table.status == 6)
         #expect(table.stderr.contains("BACKUP_DAMAGED: the digest table of backup \(damaged.id) is damaged"))
         try damaged.flipByte(at: 30, of: "blocks.sha256")
 
         try damaged.flipByte(at: damaged.metadata.offset + 3)
         let metadata = try damaged.fixture.run(["verify", "--json", damaged.id])
-        #expect(metadata.status == 1)
+        #expect(metadata.status == 6)
+        let mixed = try damaged.fixture.run(["verify", damaged.id, missing])
+        #expect(mixed.status == 1, "damaged and missing: the failures differ")
         let reports = try JSONDecoder().decode([VerifyReport].self, from: Data(metadata.stdout.utf8))
         #expect(reports.first?.damaged.map(\.kind) == [.metadata])
         let text = try damaged.fixture.run(["verify", damaged.id])
@@ -80,6 +82,6 @@ struct VerifyCommandTests {
         #expect(text.stdout.contains("unverified") && text.stdout.contains("the image hash matches"))
         try damaged.flipByte(at: damaged.dataBlocks[0].offset)
         let broken = try damaged.fixture.run(["verify", damaged.id])
-        #expect(broken.status == 1 && broken.stdout.contains("the image differs from the hash meta.json records"))
+        #expect(broken.status == 6 && broken.stdout.contains("the image differs from the hash meta.json records"))
     }
 }

@@ -32,6 +32,12 @@ public struct RestoreBackupOptions: Sendable {
         set { restore.cancellation = newValue }
     }
 
+    /// Called a few times a second with the running totals of a restore (not of a lazy one).
+    public var progress: (@Sendable (RestoreProgress) -> Void)? {
+        get { restore.progress }
+        set { restore.progress = newValue }
+    }
+
     /// Keep entries the snapshot does not have.
     public var keepExtra: Bool {
         get { restore.keepExtra }

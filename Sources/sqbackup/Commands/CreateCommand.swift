@@ -12,13 +12,16 @@ struct CreateCommand: ParsableCommand {
         commandName: "create",
         abstract: "Back up a directory: build its squashfs image straight into the store.",
         discussion: """
-            Prints the new backup's id and a summary (the DirectoryBackup as JSON with --json).
+            Prints the new backup's id and a summary (only the id with --quiet; the DirectoryBackup
+            as JSON with --json).
             SIGINT or SIGTERM stop the create and remove what was uploaded (OPERATION_INTERRUPTED,
             exit status 130). A restore into DIR and a create of it never run at once: the second
             fails with BACKUP_BUSY, or waits with --wait.
             """)
 
     @OptionGroup var storeFlags: StoreFlags
+
+    @OptionGroup var outputFlags: OutputFlags
 
     @Argument(help: "The directory to back up.")
     var dir: String
@@ -64,9 +67,6 @@ struct CreateCommand: ParsableCommand {
     @Flag(name: .long, help: "If a restore into DIR (or another create of it) runs, wait for it instead of failing.")
     var wait = false
 
-    @Flag(name: .long, help: "Print the DirectoryBackup as JSON.")
-    var json = false
-
     @Option(name: .long, help: "Only build the image into this local file (no store, no backup).")
     var output: String?
 
@@ -83,7 +83,7 @@ struct CreateCommand: ParsableCommand {
     }
 
     func run() throws {
-        CommandSupport.bootstrapLogging(verbose: false)
+        Console.start(outputFlags)
         var options = BackupOptions()
         options.description = description
         options.metadata = try CommandSupport.parseKeyValues(meta, option: "--meta")
@@ -102,7 +102,7 @@ struct CreateCommand: ParsableCommand {
         if let progressLine { options.progress = { progress in progressLine.update(progress) } }
         options.onWarning = { warning in
             progressLine?.clear()
-            CommandSupport.printError("warning: \(FlagHints.line(warning))")
+            Console.warning(FlagHints.line(warning))
         }
         let signals = SignalCancellation(options.cancellation)
         defer { signals.restore() }
@@ -122,14 +122,22 @@ struct CreateCommand: ParsableCommand {
                 throw error
             }
             progressLine?.clear()
-            if json {
+            Console.logger.debug(
+                "created",
+                metadata: [
+                    "files": "\(report.files)", "source bytes": "\(report.sourceBytes)",
+                    "image bytes": "\(report.imageSize)", "seconds": "\(String(format: "%.3f", report.seconds))",
+                ])
+            if outputFlags.json {
                 if let backup = report.backup {
-                    print(try BackupFormatting.json(backup.directoryBackup))
+                    try Console.document(backup.directoryBackup)
                 } else {
-                    print(try BackupFormatting.json(["path": report.imagePath ?? "", "sha256": report.sha256 ?? ""]))
+                    try Console.document(["path": report.imagePath ?? "", "sha256": report.sha256 ?? ""])
                 }
+            } else if outputFlags.quiet {
+                Console.result(report.backup?.id ?? report.imagePath ?? "")
             } else {
-                print(Self.summary(report))
+                Console.result(Self.summary(report))
             }
         }
     }

@@ -8,6 +8,8 @@ struct DeleteCommand: ParsableCommand {
 
     @OptionGroup var storeFlags: StoreFlags
 
+    @OptionGroup var outputFlags: OutputFlags
+
     @Argument(help: "Backup ids.")
     var ids: [String]
 
@@ -16,10 +18,14 @@ struct DeleteCommand: ParsableCommand {
     }
 
     func run() throws {
-        CommandSupport.bootstrapLogging(verbose: false)
+        Console.start(outputFlags)
         try CommandSupport.reporting {
             try storeFlags.catalog().delete(ids)
-            for id in ids { print("deleted \(id)") }
+            if outputFlags.json {
+                try Console.document(DeleteDocument(deleted: ids))
+            } else {
+                for id in ids { Console.info("deleted \(id)") }
+            }
         }
     }
 }

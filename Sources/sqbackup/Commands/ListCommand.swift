@@ -8,29 +8,31 @@ struct ListCommand: ParsableCommand {
 
     @OptionGroup var storeFlags: StoreFlags
 
+    @OptionGroup var outputFlags: OutputFlags
+
     @Option(name: .long, help: "Only backups created by this sandbox id.")
     var sandbox: String?
 
     @Option(name: .long, help: "Only backups whose metadata has KEY=VALUE (repeatable; all must match).")
     var meta: [String] = []
 
-    @Flag(name: .long, help: "Print a JSON array of DirectoryBackup objects.")
-    var json = false
-
     func validate() throws { _ = try CommandSupport.parseKeyValues(meta, option: "--meta") }
 
     func run() throws {
-        CommandSupport.bootstrapLogging(verbose: false)
+        Console.start(outputFlags)
         let filter = try CommandSupport.parseKeyValues(meta, option: "--meta")
         try CommandSupport.reporting {
             let listing = try storeFlags.catalog().list(sandboxId: sandbox, metadata: filter)
             for problem in listing.problems {
-                CommandSupport.printError("warning: \(problem.code.rawValue): \(problem.message)")
+                Console.warning(problem.message, code: problem.code.rawValue)
             }
-            if json {
-                print(try BackupFormatting.json(listing.backups.map(\.directoryBackup)))
+            if outputFlags.json {
+                try Console.document(listing.backups.map(\.directoryBackup))
+            } else if outputFlags.quiet {
+                // Ids only, one a line: what a script reading text wants.
+                for backup in listing.backups { Console.result(backup.id) }
             } else if !listing.backups.isEmpty {
-                print(BackupFormatting.table(listing.backups))
+                Console.result(BackupFormatting.table(listing.backups))
             }
         }
     }

@@ -68,8 +68,7 @@ struct MountCommand: ParsableCommand {
     @Flag(name: .long, help: "Log every FUSE request.")
     var debug = false
 
-    @Flag(name: [.short, .long], help: "More log output.")
-    var verbose = false
+    @OptionGroup var outputFlags: OutputFlags
 
     @Option(name: .long, help: .hidden)
     var readyFd: Int32?
@@ -81,7 +80,8 @@ struct MountCommand: ParsableCommand {
     }
 
     func run() throws {
-        CommandSupport.bootstrapLogging(verbose: verbose || debug)
+        Console.start(
+            OutputMode(json: outputFlags.json, quiet: outputFlags.quiet, verbose: outputFlags.verbose || debug))
         let reference = ImageReference(handedOff: image, environment: ProcessInfo.processInfo.environment).absolute()
         unsetenv(ImageReference.handOffVariable)
         let mountpointPath = CommandSupport.absolute(mountpoint)
@@ -90,8 +90,14 @@ struct MountCommand: ParsableCommand {
             let handOff = reference.handOff
             for (name, value) in handOff.environment { setenv(name, value, 1) }
             try CommandSupport.reporting {
-                try DaemonLauncher.launch(
+                let daemon = try DaemonLauncher.launch(
                     arguments: daemonArguments(image: handOff.argument, mountpoint: mountpointPath))
+                if outputFlags.json {
+                    try Console.document(
+                        MountDocument(
+                            mountpoint: mountpointPath, image: Self.printable(reference), pid: daemon.pid,
+                            foreground: false, verified: verify && daemon.notices.isEmpty, warnings: daemon.notices))
+                }
             }
             return
         }
@@ -116,9 +122,9 @@ struct MountCommand: ParsableCommand {
                 image: reference, mountpoint: mountpointPath, settings: settings,
                 logger: Logger(label: "sqbackup.mount"))
         } catch {
-            let message = (error as? BackupError).map(FlagHints.report) ?? "\(error)"
             // A daemon reports through the pipe; the launcher prints it once.
-            if let readiness { readiness.fail(message) } else { CommandSupport.printError(message) }
+            guard let readiness else { return try CommandSupport.reporting { () throws -> Void in throw error } }
+            readiness.fail((error as? BackupError).map(FlagHints.report) ?? "\(error)")
             throw ExitCode(1)
         }
         let notices = verify ? [CommandSupport.unverifiedNotice(mounted.unverifiedReason)].compactMap { $0 } : []
@@ -128,6 +134,12 @@ struct MountCommand: ParsableCommand {
                 readiness.ready(notices: notices)
             } else {
                 notices.forEach(CommandSupport.printWarning)
+                if outputFlags.json {
+                    let document = MountDocument(
+                        mountpoint: mountpointPath, image: Self.printable(reference), pid: getpid(), foreground: true,
+                        verified: verify && mounted.unverifiedReason == nil, warnings: notices)
+                    try? Console.document(document)
+                }
             }
         }
     }
@@ -163,8 +175,14 @@ struct MountCommand: ParsableCommand {
         arguments += storeFlags.arguments
         if let logFile { arguments += ["--log-file", CommandSupport.absolute(logFile)] }
         if debug { arguments.append("--debug") }
-        if verbose { arguments.append("--verbose") }
+        if outputFlags.verbose { arguments.append("--verbose") }
         return arguments
+    }
+
+    /// The image as `--json` names it: a backup's id, a path, or a URL without its query.
+    static func printable(_ reference: ImageReference) -> String {
+        if case .backup(let id) = reference { return id }
+        return reference.description
     }
 }
 

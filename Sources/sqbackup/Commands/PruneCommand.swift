@@ -13,7 +13,9 @@ struct PruneCommand: ParsableCommand {
 
     @OptionGroup var storeFlags: StoreFlags
 
-    @Flag(name: .long, help: "Only print what would be removed.")
+    @OptionGroup var outputFlags: OutputFlags
+
+    @Flag(name: .long, help: "Only print what would be removed; delete nothing.")
     var dryRun = false
 
     @Option(name: .long, help: "Age after which an unfinished upload is abandoned (e.g. 24h, 90m, 2d).")
@@ -22,17 +24,21 @@ struct PruneCommand: ParsableCommand {
     func validate() throws { _ = try CommandSupport.parseDuration(uploadsOlderThan) }
 
     func run() throws {
-        CommandSupport.bootstrapLogging(verbose: false)
+        Console.start(outputFlags)
         let age = try CommandSupport.parseDuration(uploadsOlderThan)
         try CommandSupport.reporting {
             let report = try storeFlags.catalog().prune(dryRun: dryRun, uploadsOlderThan: age)
+            if outputFlags.json { return try Console.document(PruneDocument(report)) }
+            // A dry run's list is the output asked for; what a real prune did is a summary.
+            let dryRun = dryRun
+            let line = { (text: String) in dryRun ? Console.result(text) : Console.info(text) }
             let verb = dryRun ? "would delete" : "deleted"
             for meta in report.expired {
-                print("\(verb) expired backup \(meta.id) (expired \(BackupJSON.format(meta.expiresAt)))")
+                line("\(verb) expired backup \(meta.id) (expired \(BackupJSON.format(meta.expiresAt)))")
             }
-            for upload in report.staleUploads { print("\(dryRun ? "would abort" : "aborted") upload \(upload)") }
-            for key in report.orphans { print("\(verb) leftover \(key)") }
-            if report.isEmpty { print("nothing to prune") }
+            for upload in report.staleUploads { line("\(dryRun ? "would abort" : "aborted") upload \(upload)") }
+            for key in report.orphans { line("\(verb) leftover \(key)") }
+            if report.isEmpty { Console.info("nothing to prune") }
         }
     }
 }

@@ -71,11 +71,7 @@ struct RestoreCommand: ParsableCommand {
     @Flag(name: .long, help: "With --lazy: copy every file into the overlay's upper layer in the background.")
     var hydrate = false
 
-    @Flag(name: .long, help: "Print the result as JSON.")
-    var json = false
-
-    @Flag(name: [.short, .long], help: "More log output.")
-    var verbose = false
+    @OptionGroup var outputFlags: OutputFlags
 
     func validate() throws {
         if hydrate && !lazy { throw ValidationError("--hydrate goes with --lazy") }
@@ -87,45 +83,52 @@ struct RestoreCommand: ParsableCommand {
     }
 
     func run() throws {
-        CommandSupport.bootstrapLogging(verbose: verbose)
+        Console.start(outputFlags)
         LargeBufferMemory.keep()
         if lazy { return try runLazy() }
         let cancellation = BackupCancellation()
         let signals = SignalCancellation(cancellation)
         defer { signals.restore() }
+        let progressLine = ProgressLine.forStandardError()
         let result = try CommandSupport.reporting {
+            defer { progressLine?.clear() }
             var options = RestoreBackupOptions(targetDir: target.map(CommandSupport.absolute), force: force)
             options.keepExtra = keepExtra
             if noSetuid { options.restore.preserveSetuid = false }
             options.wait = wait
             options.cancellation = cancellation
             options.verify = verify
+            if let progressLine { options.progress = { progressLine.update($0) } }
             let reference = ImageReference(image).absolute()
             return try BackupRestore.restore(reference, store: storeFlags.selection, options: options)
         }
         if verify && !result.verified, !ImageReference(image).isLocalFile {
-            CommandSupport.printWarning(
+            Console.warning(
                 "unverified: \(ImageReference(image)) has no block digests (stored by an older version or another tool, or "
                     + "not a backup id); its bytes were restored unchecked")
         }
-        if json {
-            print(try BackupFormatting.json(result))
+        if outputFlags.json {
+            try CommandSupport.reporting { try Console.document(result) }
         } else {
             for warning in result.rejected {
-                let kind = warning.kind.leavesEntryOut ? "not restored" : "warning"
-                CommandSupport.printError("\(kind): \(FlagHints.line(warning))")
+                if warning.kind.leavesEntryOut {
+                    Console.problem("not restored: \(FlagHints.line(warning))")
+                } else {
+                    Console.warning(FlagHints.line(warning))
+                }
             }
-            print(
+            Console.info(
                 "restored \(result.dir): \(result.filesRestored) written, \(result.filesUnchanged) unchanged, "
                     + "\(result.filesRemoved) removed, \(BackupFormatting.size(result.bytesWritten)) written, "
                     + "\(BackupFormatting.size(UInt64(result.bytesFetched))) fetched in "
                     + String(format: "%.2f s", result.duration))
         }
         if result.isPartial {
-            CommandSupport.printError(
-                "partial restore: \(result.notRestored.count) entries of the snapshot were not restored "
-                    + (json ? "(notRestored)" : "(listed above)") + "; the rest was")
-            throw CommandSupport.Status.partialRestore
+            throw Console.fail(
+                code: ExitStatus.partialRestore.code,
+                message: "partial restore: \(result.notRestored.count) entries of the snapshot were not restored "
+                    + (outputFlags.json ? "(notRestored)" : "(listed above)") + "; the rest was",
+                status: .partialRestore)
         }
     }
 
@@ -138,7 +141,7 @@ struct RestoreCommand: ParsableCommand {
             let root = try LazyRestore.restore(reference, store: storeFlags.selection, options: options) { root in
                 try MountCommand.launchDaemon(
                     reference: reference, mountpoint: root.lower, options: ["allow_other"], storeFlags: storeFlags,
-                    logFile: root.mountLog, verbose: verbose, verify: verify)
+                    logFile: root.mountLog, verbose: outputFlags.verbose, verify: verify)
             }
             if hydrate {
                 do {
@@ -152,13 +155,14 @@ struct RestoreCommand: ParsableCommand {
             }
             let elapsed = ContinuousClock.now - started
             let seconds = elapsed / .seconds(1)
-            if json {
-                print(try BackupFormatting.json(LazyRestoreReport(root: root, hydrating: hydrate, duration: seconds)))
+            if outputFlags.json {
+                try Console.document(LazyRestoreReport(root: root, hydrating: hydrate, duration: seconds))
             } else {
-                print(
+                Console.info(
                     "\(root.target) is ready: \(root.image) mounted lazily with a writable overlay "
                         + String(format: "(%.2f s)", seconds) + (hydrate ? "; hydrating in the background" : ""))
-                print("  writes go to \(root.upper); `sqbackup unmount \(root.target)` removes the root and its writes")
+                Console.info(
+                    "  writes go to \(root.upper); `sqbackup unmount \(root.target)` removes the root and its writes")
             }
         }
     }

@@ -10,14 +10,18 @@ struct ShowCommand: ParsableCommand {
     @Argument(help: "A backup id (a lowercase UUID).")
     var id: String
 
-    @Flag(name: .long, help: "Print the full meta.json record as JSON.")
-    var json = false
+    @OptionGroup var outputFlags: OutputFlags
 
     func run() throws {
-        CommandSupport.bootstrapLogging(verbose: false)
+        Console.start(outputFlags)
         try CommandSupport.reporting {
             let meta = try storeFlags.catalog().show(id)
-            print(json ? try BackupFormatting.json(meta) : BackupFormatting.details(meta))
+            if outputFlags.json {
+                // The full meta.json record.
+                try Console.document(meta)
+            } else {
+                Console.result(BackupFormatting.details(meta))
+            }
         }
     }
 }

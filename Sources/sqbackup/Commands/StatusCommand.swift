@@ -10,10 +10,10 @@ struct StatusCommand: ParsableCommand {
     @Argument(help: "Only this mountpoint.")
     var mountpoint: String?
 
-    @Flag(name: .long, help: "Print JSON.")
-    var json = false
+    @OptionGroup var outputFlags: OutputFlags
 
     func run() throws {
+        Console.start(outputFlags)
         try CommandSupport.reporting {
             var statuses = StatusChannel.query()
             let roots = LazyRoot.all(stateRoot: LazyRoot.stateRoot(environment: ProcessInfo.processInfo.environment))
@@ -22,30 +22,24 @@ struct StatusCommand: ParsableCommand {
                 // A lazy root answers for the mount under it.
                 if let root = roots.first(where: { $0.target == LazyRoot.canonical(wanted) }) {
                     wanted = root.lower
-                    if !json { print(describe(root)) }
+                    if !outputFlags.json { Console.result(describe(root)) }
                 }
                 statuses = statuses.filter { $0.mountpoint == wanted }
                 guard !statuses.isEmpty else {
                     throw BackupError(.notFound, "no sqbackup mount at \(wanted) (see `sqbackup status`)")
                 }
             }
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                encoder.dateEncodingStrategy = .iso8601
-                print(String(decoding: try encoder.encode(statuses), as: UTF8.self))
-                return
-            }
+            if outputFlags.json { return try Console.document(statuses) }
             if mountpoint == nil {
-                for root in roots { print(describe(root)) }
+                for root in roots { Console.result(describe(root)) }
             }
-            if statuses.isEmpty { print("no sqbackup mounts are running") }
+            if statuses.isEmpty { Console.info("no sqbackup mounts are running") }
             for status in statuses {
                 let ratio = status.cacheHitRatio.map { String(format: "%.1f%%", $0 * 100) } ?? "-"
                 func milliseconds(_ value: Double?) -> String {
                     value.map { String(format: "%.1fms", $0 * 1000) } ?? "-"
                 }
-                print(
+                Console.result(
                     """
                     \(status.mountpoint)  (pid \(status.pid), \(status.source))
                       requests \(status.rangeRequests)  in flight \(status.requestsInFlight)  fetched \(status.bytesFetched) bytes

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SQBackup
 
 /// `sqbackup unmount MOUNTPOINT`.
@@ -17,9 +18,16 @@ struct UnmountCommand: ParsableCommand {
     @Flag(name: .long, help: "Detach now even if files are open (they stay readable until closed).")
     var lazy = false
 
+    @OptionGroup var outputFlags: OutputFlags
+
     func run() throws {
+        Console.start(outputFlags)
         try CommandSupport.reporting {
-            try Unmounter.unmount(CommandSupport.absolute(mountpoint), lazy: lazy)
+            let path = CommandSupport.absolute(mountpoint)
+            let stateRoot = LazyRoot.stateRoot(environment: ProcessInfo.processInfo.environment)
+            let isLazyRoot = LazyRoot.find(target: LazyRoot.canonical(path), stateRoot: stateRoot) != nil
+            try Unmounter.unmount(path, lazy: lazy)
+            if outputFlags.json { try Console.document(UnmountDocument(mountpoint: path, lazyRoot: isLazyRoot)) }
         }
     }
 }

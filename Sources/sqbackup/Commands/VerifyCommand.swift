@@ -8,18 +8,18 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Read backups back and check every block and the image hash (a test restore that writes nothing).",
         discussion: """
             Prints OK per backup, or each damaged block with its offset, size, kind and the files it \
-            holds. Exits 1 when any backup is damaged (BACKUP_DAMAGED) or missing (BACKUP_NOT_FOUND); \
-            the others are still checked. Backups without block digests (older ones, the vendor's SDK) \
-            are reported as unverified; their whole-image hash is still checked when recorded.
+            holds. Exits 6 when a backup is damaged (BACKUP_DAMAGED), 4 when one is missing \
+            (BACKUP_NOT_FOUND), 1 when the failures differ; the others are still checked. Backups \
+            without block digests (older ones, the vendor's SDK) are reported as unverified; their \
+            whole-image hash is still checked when recorded. With --quiet only damage is printed.
             """)
 
     @OptionGroup var storeFlags: StoreFlags
 
+    @OptionGroup var outputFlags: OutputFlags
+
     @Argument(help: "Backup ids.")
     var ids: [String]
-
-    @Flag(name: .long, help: "Print a JSON array with one report per backup.")
-    var json = false
 
     @Option(name: .long, help: "Ranged reads in flight at once.")
     var parallel = 8
@@ -30,29 +30,32 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        CommandSupport.bootstrapLogging(verbose: false)
+        Console.start(outputFlags)
         var verifier = BackupVerifier(catalog: try CommandSupport.reporting { try storeFlags.catalog() })
         verifier.parallelReads = parallel
         let progressLine = ProgressLine.forStandardError()
         var reports: [VerifyReport] = []
-        var failed = false
+        var failures: [ExitStatus] = []
         for id in ids {
             do {
                 let report = try verifier.verify(id: id) { progressLine?.update($0) }
                 progressLine?.clear()
                 reports.append(report)
-                if !json { print(VerifyFormatting.text(report)) }
                 if let error = report.damageError {
-                    failed = true
-                    CommandSupport.printError(FlagHints.report(error))
+                    // The damage is the answer a verify is run for: printed even with --quiet.
+                    if !outputFlags.json { Console.result(VerifyFormatting.text(report)) }
+                    failures.append(ExitStatus.of(error))
+                    _ = Console.fail(error)
+                } else {
+                    Console.info(VerifyFormatting.text(report))
                 }
             } catch let error as BackupError {
                 progressLine?.clear()
-                failed = true
-                CommandSupport.printError(FlagHints.report(error))
+                failures.append(ExitStatus.of(error))
+                _ = Console.fail(error)
             }
         }
-        if json { print(try CommandSupport.reporting { try BackupFormatting.json(reports) }) }
-        if failed { throw ExitCode(1) }
+        if outputFlags.json { try CommandSupport.reporting { try Console.document(reports) } }
+        if !failures.isEmpty { throw ExitStatus.combined(failures).exitCode }
     }
 }

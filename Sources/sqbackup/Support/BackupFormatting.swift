@@ -71,8 +71,4 @@ enum BackupFormatting {
         return lines.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
             .joined(separator: "\n")
     }
-
-    static func json<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try BackupJSON.encoder().encode(value), as: UTF8.self)
-    }
 }

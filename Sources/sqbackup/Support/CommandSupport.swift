@@ -1,60 +1,37 @@
 import ArgumentParser
 import Foundation
-import Logging
 import SQBackup
-import Synchronization
 
-/// Shared plumbing for commands: logging set-up and error reporting with stable codes.
+/// Shared plumbing for commands: error reporting with stable codes and exit statuses, parsing of sizes and durations.
 enum CommandSupport {
-    private static let bootstrapped = Mutex(false)
+    /// Logging for a command without output flags (the internal hydrate-root).
+    static func bootstrapLogging(verbose: Bool) { Console.start(OutputMode(verbose: verbose)) }
 
-    static func bootstrapLogging(verbose: Bool) {
-        let already = bootstrapped.withLock { done in
-            defer { done = true }
-            return done
-        }
-        guard !already else { return }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = verbose ? .debug : .warning
-            return handler
-        }
-    }
-
-    /// Exit statuses besides 0 and the argument parser's 64 (usage): documented in the README.
-    enum Status {
-        /// Any failure with a code.
-        static let failed = ExitCode(1)
-        /// A restore that left out some entries (listed) and restored the rest.
-        static let partialRestore = ExitCode(3)
-        /// Stopped by SIGINT or SIGTERM (OPERATION_INTERRUPTED), as shells report 128 + SIGINT.
-        static let interrupted = ExitCode(130)
-    }
-
-    /// Runs `body`, printing any failure as "sqbackup: CODE: message" and exiting 1 (130 for
-    /// OPERATION_INTERRUPTED).
+    /// Runs `body`, printing any failure as "sqbackup: CODE: message" (a JSON line with --json)
+    /// and exiting with the failure's status (`ExitStatus`).
     static func reporting<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as ExitCode {
             throw error
         } catch let error as BackupError {
-            printError(FlagHints.report(error))
-            throw error.code == .interrupted ? Status.interrupted : Status.failed
+            throw Console.fail(error)
         } catch {
-            printError("\(error)")
-            throw ExitCode(1)
+            throw Console.fail(code: ExitStatus.failed.code, message: "\(error)", status: .failed)
         }
     }
 
+    /// An error line on stderr ("sqbackup: message"), as a JSON error with --json.
     static func printError(_ message: String) {
-        FileHandle.standardError.write(Data("sqbackup: \(message)\n".utf8))
+        if Console.mode.json {
+            _ = Console.fail(code: ExitStatus.failed.code, message: message, status: .failed)
+        } else {
+            Console.standardError("sqbackup: \(message)")
+        }
     }
 
-    /// A warning the user should see, on stderr (stdout stays clean for `--json`).
-    static func printWarning(_ message: String) {
-        FileHandle.standardError.write(Data("sqbackup: warning: \(message)\n".utf8))
-    }
+    /// A warning the user should see, on stderr (stdout stays clean for `--json`); none with --quiet.
+    static func printWarning(_ message: String) { Console.warning(message) }
 
     /// The notice for reads that cannot be checked, or nil when they are.
     static func unverifiedNotice(_ reason: String?) -> String? {

@@ -10,7 +10,8 @@ import SQBackup
 /// Starts the mount daemon as a fresh process (fork is unsafe once threads exist) and waits
 /// until it reports "ready" or an error on a pipe.
 enum DaemonLauncher {
-    static func launch(arguments: [String]) throws {
+    @discardableResult
+    static func launch(arguments: [String]) throws -> LaunchedDaemon {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
             throw BackupError(.mountFailed, "pipe: \(String(cString: strerror(errno)))")
@@ -44,12 +45,14 @@ enum DaemonLauncher {
         var lines = String(decoding: message, as: UTF8.self).split(separator: "\n").map(String.init)
         // Notices (e.g. "reads are unverified") come before the verdict; the user sees them here,
         // since the daemon's own stderr is detached.
+        var notices: [String] = []
         while let first = lines.first, first.hasPrefix(ReadinessPipe.noticePrefix) {
-            CommandSupport.printWarning(String(first.dropFirst(ReadinessPipe.noticePrefix.count)))
+            notices.append(String(first.dropFirst(ReadinessPipe.noticePrefix.count)))
+            CommandSupport.printWarning(notices[notices.count - 1])
             lines.removeFirst()
         }
         let text = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
-        if text == "ready" { return }
+        if text == "ready" { return LaunchedDaemon(pid: pid, notices: notices) }
         var exitStatus: Int32 = 0
         waitpid(pid, &exitStatus, 0)
         if text.hasPrefix("error: ") {

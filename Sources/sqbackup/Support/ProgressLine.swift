@@ -10,8 +10,10 @@ import Synchronization
 final class ProgressLine: Sendable {
     private let lastDraw = Mutex<Double>(0)
 
-    /// A progress line when stderr is a terminal, else nil (silent when piped).
-    static func forStandardError() -> ProgressLine? { isatty(STDERR_FILENO) == 1 ? ProgressLine() : nil }
+    /// A progress line when stderr is a terminal, else nil (silent when piped, and with --json or --quiet).
+    static func forStandardError() -> ProgressLine? {
+        Console.mode.allowsProgress && isatty(STDERR_FILENO) == 1 ? ProgressLine() : nil
+    }
 
     func update(_ progress: CreateProgress) {
         guard isDue(elapsed: progress.elapsed, force: progress.finishing) else { return }
