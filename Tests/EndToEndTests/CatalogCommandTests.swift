@@ -205,7 +205,7 @@ struct CatalogCommandTests {
 
         let missing = store.presignedURL(for: "backups/\(BackupID.generate())/data.sqsh")
         let failed = try SQBackupBinary.run(["mount", missing, mountpoint], environment: environment)
-        #expect(failed.status == 1)
+        #expect(failed.status == 4)
         #expect(failed.stderr.contains("not found"), "\(failed.stderr)")
         #expect(!failed.stderr.contains("X-Amz-Signature") && !failed.stderr.contains("X-Amz-Credential"))
     }
