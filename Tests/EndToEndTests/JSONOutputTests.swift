@@ -87,9 +87,11 @@ struct JSONOutputTests {
         #expect(try fixture.catalog.list().backups.isEmpty)
     }
 
-    @Test("with --json a failure is one JSON error line on stderr and nothing on stdout, usage errors included")
-    func errorsAsJSON() throws {
-        let fixture = try CatalogStoreKind.local.make()
+    @Test(
+        "with --json a failure is one JSON error line on stderr and nothing on stdout, usage errors included",
+        arguments: [CatalogStoreKind.local, .s3])
+    func errorsAsJSON(kind: CatalogStoreKind) throws {
+        let fixture = try kind.make()
         defer { fixture.cleanup() }
         let missing = BackupID.generate()
         let shown = try fixture.run(["show", missing, "--json"])
