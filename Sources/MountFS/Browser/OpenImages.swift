@@ -55,7 +55,7 @@ final class OpenImages: Sendable {
         let closed = state.withLock { state -> [Entry] in
             state.clock += 1
             state.open[slot] = Entry(id: id, filesystem: filesystem, pins: pin ? 1 : 0, lastUse: state.clock)
-            return Self.evict(&state, maxOpen: maxOpen)
+            return Self.evict(&state, maxOpen: maxOpen, keeping: slot)
         }
         logger.info("opened backup \(id)")
         finish(closed)
@@ -110,12 +110,15 @@ final class OpenImages: Sendable {
         }
     }
 
-    /// Removes the least recently used unpinned entries while more than `maxOpen` are open.
-    private static func evict(_ state: inout State, maxOpen: Int) -> [Entry] {
+    /// Removes the least recently used unpinned entries while more than `maxOpen` are open, never
+    /// `keeping` (an image just opened for the request at hand, which would otherwise open again
+    /// at the next one while the others are pinned).
+    private static func evict(_ state: inout State, maxOpen: Int, keeping: fuse_ino_t? = nil) -> [Entry] {
         var closed: [Entry] = []
         while state.open.count > maxOpen {
             guard
-                let victim = state.open.filter({ $0.value.pins == 0 }).min(by: { $0.value.lastUse < $1.value.lastUse })
+                let victim = state.open.filter({ $0.value.pins == 0 && $0.key != keeping })
+                    .min(by: { $0.value.lastUse < $1.value.lastUse })
             else { break }
             state.open[victim.key] = nil
             state.closedCounters.add(victim.value.filesystem.image.statistics.snapshot)

@@ -82,16 +82,20 @@ public final class StoreBrowserFilesystem: Sendable {
     func child(named name: String, in directory: BrowserNode) throws -> BrowserChild? {
         // by-id/ answers one name without listing them all, and refuses an expired backup.
         if directory == .byID { return try catalog.isVisible(name) ? .backup(name) : nil }
+        // Only latest needs the dates (every meta.json); the path to by-id/ must not.
+        if directory == .root, name != "latest" { return Self.fixedRootChildren.first { $0.name == name }?.child }
         return try children(of: directory).first { $0.name == name }?.child
     }
+
+    static let fixedRootChildren: [(name: String, child: BrowserChild)] = [
+        ("by-date", .node(.byDate)), ("by-id", .node(.byID)), ("by-sandbox", .node(.bySandbox)),
+    ]
 
     /// The entries of one of the browser's directories, in the order readdir gives them.
     func children(of directory: BrowserNode) throws -> [(name: String, child: BrowserChild)] {
         switch directory {
         case .root:
-            var names: [(String, BrowserChild)] = [
-                ("by-date", .node(.byDate)), ("by-id", .node(.byID)), ("by-sandbox", .node(.bySandbox)),
-            ]
+            var names = Self.fixedRootChildren
             if let newest = try catalog.datedBackups().first {
                 names.append(("latest", .node(.symlink(path: "latest", target: "by-id/" + newest.id))))
             }
