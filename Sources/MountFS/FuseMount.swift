@@ -12,10 +12,11 @@ import Synchronization
 /// libfuse's log lines, kept so that a failed mount can say why.
 private let fuseMessages = Mutex<[String]>([])
 
-/// One kernel mount of a `SquashFilesystem`: session, mount, request workers, unmount.
+/// One kernel mount of a `SquashFilesystem` or a `StoreBrowserFilesystem`: session, mount,
+/// request workers, unmount.
 public final class FuseMount: Sendable {
     public let mountpoint: String
-    private let filesystem: SquashFilesystem
+    private let filesystem: FuseFilesystemBox
     private let options: MountOptions
     private let session: Mutex<SessionState>
     /// `major:minor` of the mount this session made (nil if mountinfo did not show it), so that
@@ -24,8 +25,21 @@ public final class FuseMount: Sendable {
     fileprivate let logger: Logger
 
     /// Checks the mountpoint, creates the FUSE session and mounts it; requests are served by `serve()`.
-    public init(filesystem: SquashFilesystem, mountpoint: String, options: MountOptions = MountOptions()) throws {
-        self.filesystem = filesystem
+    public convenience init(
+        filesystem: SquashFilesystem, mountpoint: String, options: MountOptions = MountOptions()
+    ) throws {
+        try self.init(serving: filesystem, mountpoint: mountpoint, options: options)
+    }
+
+    /// Mounts a browser of a whole store, as `init(filesystem:mountpoint:options:)` mounts one image.
+    public convenience init(
+        browser: StoreBrowserFilesystem, mountpoint: String, options: MountOptions = MountOptions()
+    ) throws {
+        try self.init(serving: browser, mountpoint: mountpoint, options: options)
+    }
+
+    private init(serving filesystem: any FuseFilesystem, mountpoint: String, options: MountOptions) throws {
+        self.filesystem = FuseFilesystemBox(filesystem)
         self.mountpoint = mountpoint
         self.options = options
         self.logger = filesystem.logger
@@ -56,7 +70,7 @@ public final class FuseMount: Sendable {
         }
         var operations = makeLowLevelOperations()
         // `self.filesystem` keeps the object alive for as long as the session exists.
-        let userdata = Unmanaged.passUnretained(filesystem)
+        let userdata = Unmanaged.passUnretained(self.filesystem)
         guard
             let created = fuse_session_new(
                 &arguments, &operations, MemoryLayout<fuse_lowlevel_ops>.size, userdata.toOpaque())

@@ -8,12 +8,12 @@ import CFuse3
 /// callback closure formed in main-actor code traps when libfuse calls it on a worker thread.
 func makeLowLevelOperations() -> fuse_lowlevel_ops {
     var operations = fuse_lowlevel_ops()
-    @inline(__always) func filesystem(_ request: fuse_req_t?) -> SquashFilesystem {
-        Unmanaged<SquashFilesystem>.fromOpaque(fuse_req_userdata(request)!).takeUnretainedValue()
+    @inline(__always) func filesystem(_ request: fuse_req_t?) -> any FuseFilesystem {
+        Unmanaged<FuseFilesystemBox>.fromOpaque(fuse_req_userdata(request)!).takeUnretainedValue().filesystem
     }
     operations.`init` = { userdata, connection in
         guard let userdata, let connection else { return }
-        Unmanaged<SquashFilesystem>.fromOpaque(userdata).takeUnretainedValue().initialize(connection)
+        Unmanaged<FuseFilesystemBox>.fromOpaque(userdata).takeUnretainedValue().filesystem.initialize(connection)
     }
     operations.lookup = { request, parent, name in
         filesystem(request).lookup(request!, parent: parent, name: name!)
@@ -27,18 +27,23 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
     operations.read = { request, ino, size, offset, info in
         filesystem(request).read(request!, ino: ino, size: size, offset: offset, fileHandle: info?.pointee.fh ?? 0)
     }
-    operations.release = { request, _, info in
-        filesystem(request).release(fileHandle: info?.pointee.fh ?? 0)
+    operations.release = { request, ino, info in
+        filesystem(request).release(ino: ino, fileHandle: info?.pointee.fh ?? 0)
         fuse_reply_err(request, 0)
     }
     operations.opendir = { request, ino, info in filesystem(request).opendir(request!, ino: ino, info: info!) }
-    operations.readdir = { request, ino, size, offset, _ in
-        filesystem(request).readdir(request!, ino: ino, size: size, offset: offset, plus: false)
+    operations.readdir = { request, ino, size, offset, info in
+        filesystem(request).readdir(
+            request!, ino: ino, size: size, offset: offset, fileHandle: info?.pointee.fh ?? 0, plus: false)
     }
-    operations.readdirplus = { request, ino, size, offset, _ in
-        filesystem(request).readdir(request!, ino: ino, size: size, offset: offset, plus: true)
+    operations.readdirplus = { request, ino, size, offset, info in
+        filesystem(request).readdir(
+            request!, ino: ino, size: size, offset: offset, fileHandle: info?.pointee.fh ?? 0, plus: true)
     }
-    operations.releasedir = { request, _, _ in fuse_reply_err(request, 0) }
+    operations.releasedir = { request, ino, info in
+        filesystem(request).releasedir(ino: ino, fileHandle: info?.pointee.fh ?? 0)
+        fuse_reply_err(request, 0)
+    }
     operations.statfs = { request, _ in filesystem(request).statfs(request!) }
     operations.getxattr = { request, ino, name, size in
         filesystem(request).getxattr(request!, ino: ino, name: name!, size: size)

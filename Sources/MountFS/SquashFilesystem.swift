@@ -11,17 +11,25 @@ import SquashReader
 public final class SquashFilesystem: Sendable {
     public let image: SquashImage
     let logger: Logger
+    /// Added to every node id the kernel is given (the store browser gives each image its own
+    /// range); the kernel's inode numbers arrive here with it already taken off.
+    let inodeBase: fuse_ino_t
     /// The image never changes, so the kernel may cache entries and attributes for good.
     private let timeout: Double = 86_400 * 365
 
-    public init(image: SquashImage, logger: Logger = Logger(label: "sqbackup.mount")) {
+    public convenience init(image: SquashImage, logger: Logger = Logger(label: "sqbackup.mount")) {
+        self.init(image: image, logger: logger, inodeBase: 0)
+    }
+
+    init(image: SquashImage, logger: Logger, inodeBase: fuse_ino_t) {
         self.image = image
         self.logger = logger
+        self.inodeBase = inodeBase
     }
 
     func fillStat(_ attributes: NodeAttributes, into info: inout stat) {
         info = stat()
-        info.st_ino = ino_t(attributes.id)
+        info.st_ino = ino_t(inodeBase | fuse_ino_t(attributes.id))
         info.st_mode = mode_t(attributes.mode)
         info.st_nlink = nlink_t(attributes.nlink)
         info.st_uid = attributes.uid
@@ -39,7 +47,7 @@ public final class SquashFilesystem: Sendable {
     private func entryParam(_ id: NodeID) -> fuse_entry_param? {
         guard let attributes = image.attributes(of: id) else { return nil }
         var entry = fuse_entry_param()
-        entry.ino = fuse_ino_t(id)
+        entry.ino = inodeBase | fuse_ino_t(id)
         entry.generation = 1
         fillStat(attributes, into: &entry.attr)
         entry.attr_timeout = timeout
@@ -104,7 +112,10 @@ public final class SquashFilesystem: Sendable {
         info.pointee.keep_cache = 1
         // Each open file gets its own readahead state; released in `release`.
         info.pointee.fh = UInt64(UInt(bitPattern: Unmanaged.passRetained(image.openFile(NodeID(ino))).toOpaque()))
-        if fuse_reply_open(request, info) != 0 { release(fileHandle: info.pointee.fh) }
+        if fuse_reply_open(request, info) != 0 {
+            release(fileHandle: info.pointee.fh)
+            info.pointee.fh = 0
+        }
     }
 
     func release(fileHandle: UInt64) {
@@ -183,7 +194,7 @@ public final class SquashFilesystem: Sendable {
                 }
             } else {
                 var info = stat()
-                info.st_ino = ino_t(id)
+                info.st_ino = ino_t(inodeBase | fuse_ino_t(id))
                 info.st_mode = mode_t(image.attributes(of: id)?.mode ?? 0)
                 needed = fuse_add_direntry(request, buffer + used, remaining, name, &info, next)
             }
@@ -281,19 +292,6 @@ public final class SquashFilesystem: Sendable {
     }
 
     func initialize(_ connection: UnsafeMutablePointer<fuse_conn_info>) {
-        let capable = connection.pointee.capable
-        var want = connection.pointee.want
-        for capability in [
-            UInt32(FUSE_CAP_READDIRPLUS), UInt32(FUSE_CAP_READDIRPLUS_AUTO), UInt32(FUSE_CAP_CACHE_SYMLINKS),
-            UInt32(FUSE_CAP_ASYNC_READ), UInt32(FUSE_CAP_SPLICE_WRITE),
-        ] where capable & capability != 0 {
-            want |= capability
-        }
-        // The image never changes: don't drop cached pages when attributes are refreshed.
-        want &= ~UInt32(FUSE_CAP_AUTO_INVAL_DATA)
-        connection.pointee.want = want
-        connection.pointee.max_readahead = UInt32(1 << 20)
-        connection.pointee.max_background = 64
-        connection.pointee.congestion_threshold = 48
+        ConnectionCapabilities.negotiate(connection)
     }
 }

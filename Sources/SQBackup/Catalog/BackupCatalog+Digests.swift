@@ -14,7 +14,11 @@ extension BackupCatalog {
     /// digest table while the image's head and tail are fetched: a mount or restore by id costs
     /// meta.json, then one round trip.
     func open(_ id: String, verify: Bool) throws -> OpenedBackup {
-        let meta = try liveMetadata(id)
+        try open(try liveMetadata(id), verify: verify)
+    }
+
+    /// `open(_:verify:)` for a backup whose live meta.json the caller has already read.
+    func open(_ meta: BackupMetadata, verify: Bool) throws -> OpenedBackup {
         guard verify, meta.blockDigests != nil else {
             return OpenedBackup(meta: meta, source: try openImage(of: meta), digests: nil)
         }

@@ -186,7 +186,7 @@ public struct BackupCatalog: Sendable {
         }
     }
 
-    private func catalogObjects() throws -> (all: [ObjectInfo], metaIDs: [String]) {
+    func catalogObjects() throws -> (all: [ObjectInfo], metaIDs: [String]) {
         let objects: [ObjectInfo]
         do {
             objects = try store.listAll(prefix: "backups/", pageSize: pageSize)
@@ -203,14 +203,14 @@ public struct BackupCatalog: Sendable {
     }
 
     /// The id of `backups/<id>/…` when it is a valid id; other keys under backups/ are not ours.
-    private static func backupID(of key: String) -> String? {
+    static func backupID(of key: String) -> String? {
         let parts = key.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "backups", BackupID.isValid(String(parts[1])) else { return nil }
         return String(parts[1])
     }
 
     /// nil when meta.json does not exist.
-    private static func readMeta(store: any ObjectStore, id: String) throws -> BackupMetadata? {
+    static func readMeta(store: any ObjectStore, id: String) throws -> BackupMetadata? {
         let bytes: [UInt8]
         do {
             bytes = try store.get(BackupID.metaKey(id))

@@ -104,7 +104,7 @@ public struct ImageMount: Sendable {
     /// The disk cache for this image, namespaced by what the image is and its version, so a
     /// replaced object never serves old blocks, and by whether blocks were verified before they
     /// were stored, so a verified mount never takes a block an unverified one cached.
-    private static func diskCache(
+    static func diskCache(
         for reference: ImageReference, source: any RangeSource, verified: Bool, settings: Settings, logger: Logger
     ) throws -> DiskBlockCache? {
         guard settings.diskCacheEnabled ?? !reference.isLocalFile else { return nil }

@@ -1,4 +1,5 @@
 import Foundation
+import MountFS
 import SquashReader
 
 /// What a running mount daemon reports to `sqbackup status`.
@@ -18,6 +19,9 @@ public struct MountStatus: Codable, Sendable, Equatable {
     public var latencyP50: Double?
     public var latencyP90: Double?
     public var latencyP99: Double?
+    /// For a mount of every backup (`mount --all`): the backups whose images are open, most
+    /// recently used first; absent for a mount of one image.
+    public var openImages: [String]?
 
     /// Hits over all block lookups, or nil before the first read.
     public var cacheHitRatio: Double? {
@@ -41,5 +45,24 @@ public struct MountStatus: Codable, Sendable, Equatable {
         latencyP50 = statistics.latencyPercentile(0.5)
         latencyP90 = statistics.latencyPercentile(0.9)
         latencyP99 = statistics.latencyPercentile(0.99)
+    }
+
+    /// A store browser's status: reads summed over its images (no latency percentiles, which are
+    /// kept per image), and the images open now.
+    init(
+        pid: Int32, mountpoint: String, source: String, startedAt: Date, counters: ReadCounters, openImages: [String]
+    ) {
+        self.pid = pid
+        self.mountpoint = mountpoint
+        self.source = source
+        self.startedAt = startedAt
+        rangeRequests = counters.rangeRequests
+        bytesFetched = counters.bytesFetched
+        requestsInFlight = counters.requestsInFlight
+        cacheHits = counters.cacheHits
+        cacheMisses = counters.cacheMisses
+        prefetchedBlocks = counters.prefetchedBlocks
+        corruptBlocks = counters.corruptBlocks
+        self.openImages = openImages
     }
 }

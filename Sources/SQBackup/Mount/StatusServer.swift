@@ -15,7 +15,15 @@ final class StatusServer: Sendable {
 
     /// Binds the daemon's socket; returns nil (and logs) when the runtime directory is unusable,
     /// since a mount must not fail just because its status can't be published.
-    init?(mountpoint: String, source: String, statistics: ReaderStatistics, logger: Logger) {
+    convenience init?(mountpoint: String, source: String, statistics: ReaderStatistics, logger: Logger) {
+        self.init(mountpoint: mountpoint, logger: logger) { startedAt in
+            MountStatus(
+                pid: getpid(), mountpoint: mountpoint, source: source, startedAt: startedAt, statistics: statistics)
+        }
+    }
+
+    /// As above, answering each query with what `status` makes of the daemon's start time.
+    init?(mountpoint: String, logger: Logger, status: @escaping @Sendable (_ startedAt: Date) -> MountStatus) {
         let directory = StatusChannel.directory()
         try? FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -47,10 +55,7 @@ final class StatusServer: Sendable {
                     if errno == EINTR { continue }
                     break
                 }
-                let status = MountStatus(
-                    pid: getpid(), mountpoint: mountpoint, source: source, startedAt: startedAt,
-                    statistics: statistics)
-                if let data = try? encoder.encode(status) {
+                if let data = try? encoder.encode(status(startedAt)) {
                     // MSG_NOSIGNAL: a client gone before the answer must not SIGPIPE the daemon,
                     // whose SIGPIPE is ignored only while the mount is served.
                     data.withUnsafeBytes { _ = send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

@@ -15,13 +15,17 @@ struct MountCommand: ParsableCommand {
         discussion: """
             Runs in the background and returns once the mount is ready (or exits non-zero with
             the reason). SIGINT or SIGTERM to the daemon, or `sqbackup unmount MOUNTPOINT`, unmount it.
+            `sqbackup mount --all MOUNTPOINT` (or `sqbackup mount all MOUNTPOINT`) mounts every backup of the store.
             """)
 
-    @Argument(help: "A backup id, an http(s) URL of an image (plain or presigned), or a local image file.")
+    @Argument(
+        help: "A backup id, an http(s) URL of an image (plain or presigned), a local image file, or 'all'.")
     var image: String
 
     @Argument(help: "An existing, empty directory to mount on.")
-    var mountpoint: String
+    var mountpoint: String?
+
+    @OptionGroup(title: "Every backup (--all)") var browser: BrowserFlags
 
     @OptionGroup var storeFlags: StoreFlags
 
@@ -74,6 +78,7 @@ struct MountCommand: ParsableCommand {
     var readyFd: Int32?
 
     func validate() throws {
+        if mountpoint == nil && !browser.all { throw ValidationError("Missing expected argument '<mountpoint>'") }
         guard threads >= 1 && threads <= 1024 else { throw ValidationError("--threads must be between 1 and 1024") }
         _ = try CommandSupport.parseSize(cacheSize)
         _ = try CommandSupport.parseSize(memoryCache)
@@ -82,6 +87,11 @@ struct MountCommand: ParsableCommand {
     func run() throws {
         Console.start(
             OutputMode(json: outputFlags.json, quiet: outputFlags.quiet, verbose: outputFlags.verbose || debug))
+        if browser.mountsAll(source: image) {
+            return try runAll(
+                mountpoint: CommandSupport.absolute(browser.mountpoint(source: image, mountpoint: mountpoint)))
+        }
+        guard let mountpoint else { throw ValidationError("Missing expected argument '<mountpoint>'") }
         let reference = ImageReference(handedOff: image, environment: ProcessInfo.processInfo.environment).absolute()
         unsetenv(ImageReference.handOffVariable)
         let mountpointPath = CommandSupport.absolute(mountpoint)
@@ -102,19 +112,7 @@ struct MountCommand: ParsableCommand {
             return
         }
         LargeBufferMemory.keep()
-        var settings = ImageMount.Settings()
-        settings.reader.cacheBytes = try CommandSupport.parseSize(memoryCache)
-        settings.diskCacheBytes = try CommandSupport.parseSize(cacheSize)
-        settings.diskCacheDirectory = cacheDir.map(CommandSupport.absolute)
-        settings.diskCacheEnabled = diskCache
-        settings.prefetchAll = prefetch == .all
-        settings.mount.maxThreads = threads
-        settings.mount.debug = debug
-        settings.store = storeFlags.selection
-        settings.verify = verify
-        let flat = options.flatMap { $0.split(separator: ",").map(String.init) }
-        settings.mount.allowNonEmpty = flat.contains("nonempty")
-        settings.mount.extraOptions = flat
+        let settings = try imageSettings()
         let readiness = readyFd.map(ReadinessPipe.init)
         let mounted: ImageMount
         do {
@@ -144,6 +142,24 @@ struct MountCommand: ParsableCommand {
         }
     }
 
+    /// What the flags ask of a mount of one image (and of each image of `--all`).
+    func imageSettings() throws -> ImageMount.Settings {
+        var settings = ImageMount.Settings()
+        settings.reader.cacheBytes = try CommandSupport.parseSize(memoryCache)
+        settings.diskCacheBytes = try CommandSupport.parseSize(cacheSize)
+        settings.diskCacheDirectory = cacheDir.map(CommandSupport.absolute)
+        settings.diskCacheEnabled = diskCache
+        settings.prefetchAll = prefetch == .all
+        settings.mount.maxThreads = threads
+        settings.mount.debug = debug
+        settings.store = storeFlags.selection
+        settings.verify = verify
+        let flat = options.flatMap { $0.split(separator: ",").map(String.init) }
+        settings.mount.allowNonEmpty = flat.contains("nonempty")
+        settings.mount.extraOptions = flat
+        return settings
+    }
+
     /// Starts a mount daemon with default settings on behalf of another command (`restore --lazy`)
     /// and returns once it is ready.
     static func launchDaemon(
@@ -164,7 +180,7 @@ struct MountCommand: ParsableCommand {
         try DaemonLauncher.launch(arguments: arguments)
     }
 
-    private func daemonArguments(image: String, mountpoint: String) -> [String] {
+    func daemonArguments(image: String, mountpoint: String) -> [String] {
         var arguments = ["mount", image, mountpoint, "--foreground", "--ready-fd", "3"]
         for option in options { arguments += ["-o", option] }
         arguments += ["--memory-cache", memoryCache, "--cache-size", cacheSize, "--threads", String(threads)]

@@ -46,6 +46,9 @@ struct StatusCommand: ParsableCommand {
                       cache hits \(ratio)  prefetched blocks \(status.prefetchedBlocks)  corrupt blocks \(status.corruptBlocks)
                       latency p50 \(milliseconds(status.latencyP50))  p90 \(milliseconds(status.latencyP90))  p99 \(milliseconds(status.latencyP99))
                     """)
+                if let open = status.openImages {
+                    print("  open images (\(open.count)): " + (open.isEmpty ? "none" : open.joined(separator: " ")))
+                }
             }
         }
     }
