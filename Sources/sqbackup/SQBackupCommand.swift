@@ -6,6 +6,7 @@ struct SQBackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sqbackup",
         abstract: "Directory snapshots as squashfs images in R2, S3 or a local store, mounted lazily with FUSE.",
+        discussion: ExitStatusText.discussion,
         version: "0.1.0",
         subcommands: [
             CreateCommand.self, ListCommand.self, ShowCommand.self, DeleteCommand.self, PruneCommand.self,

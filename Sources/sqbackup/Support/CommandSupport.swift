@@ -21,7 +21,7 @@ enum CommandSupport {
         }
     }
 
-    /// Exit statuses besides 0 and the argument parser's 64 (usage): documented in the README.
+    /// Exit statuses besides 0 and the argument parser's 64 (usage): documented in `ExitStatusText`.
     enum Status {
         /// Any failure with a code.
         static let failed = ExitCode(1)
