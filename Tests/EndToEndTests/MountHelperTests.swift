@@ -124,6 +124,7 @@ struct MountHelperTests {
             (options: "", named: "'rw'"),  // mount(8) passes rw when ro is not given
             (options: "ro,cache_dir=relative/dir", named: "'cache_dir': expected an absolute path"),
             (options: "ro,prefetch=some", named: "'prefetch': expected all or none"),
+            (options: "ro,cache_size=lots", named: "'cache_size': expected a size"),
             (options: "ro,allow_other=1", named: "'allow_other' takes no value"),
         ])
     func badOptions(options: String, named: String) throws {

@@ -49,8 +49,8 @@ struct MountOptionList: Equatable {
         case "credentials": credentialsFile = try Self.absolutePath(value, name)
         case "cache_dir": cacheDirectory = try Self.absolutePath(value, name)
         case "ca_bundle": caBundle = try Self.absolutePath(value, name)
-        case "cache_size": cacheSize = try Self.required(value, name)
-        case "memory_cache": memoryCache = try Self.required(value, name)
+        case "cache_size": cacheSize = try Self.size(value, name)
+        case "memory_cache": memoryCache = try Self.size(value, name)
         case "prefetch":
             let mode = try Self.required(value, name)
             guard let prefetch = PrefetchMode(rawValue: mode) else {
@@ -64,6 +64,14 @@ struct MountOptionList: Equatable {
     private static func required(_ value: String?, _ name: String) throws(MountOptionError) -> String {
         guard let value, !value.isEmpty else { throw .missingValue(name) }
         return value
+    }
+
+    private static func size(_ value: String?, _ name: String) throws(MountOptionError) -> String {
+        let size = try required(value, name)
+        guard (try? CommandSupport.parseSize(size)) != nil else {
+            throw .invalidValue(option: name, expected: "a size such as 512M or 4G")
+        }
+        return size
     }
 
     /// Paths must be absolute: mount(8) and systemd run the helper from no particular directory.
