@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what sqbackup needs to build, run and test, when it is missing:
 # the C libraries, the squashfs oracles used by tests, moto (the S3 test server) and, with
-# --test, nginx and openssl (the TLS test servers).
+# --test, nginx and openssl (the TLS test servers), systemd and man-db (the install tests).
 set -euo pipefail
 
 packages=(libfuse3-dev fuse3 libsquashfs-dev libcurl4-openssl-dev libxxhash-dev pkg-config
           squashfs-tools squashfs-tools-ng squashfuse attr python3 python3-pip)
-# The HTTPS tests make a private CA with openssl and terminate TLS with nginx.
-if [ "${1:-}" = "--test" ]; then packages+=(nginx openssl); fi
+# The HTTPS tests make a private CA with openssl and terminate TLS with nginx; the install tests
+# check the systemd units with systemd-analyze and render the man page with man.
+if [ "${1:-}" = "--test" ]; then packages+=(nginx openssl systemd man-db); fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

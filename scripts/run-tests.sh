@@ -14,6 +14,9 @@ command -v stdbuf >/dev/null && runner=(stdbuf -oL -eL)
 # Helpers and mount daemons leave the process group and are reparented, so they are found
 # by this mark in the environment they inherit.
 export SQB_TEST_RUN="tests-$$-$RANDOM"
+# The man page tests run `make install` with swift-argument-parser's generate-manual, built here
+# because a test cannot build it: `swift test` holds the build directory's lock.
+"${SWIFT:-swift}" build --product generate-manual >/dev/null || exit 1
 "${runner[@]}" "${SWIFT:-swift}" test "$@" &
 tests=$!
 

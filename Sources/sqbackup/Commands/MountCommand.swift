@@ -37,6 +37,15 @@ struct MountCommand: ParsableCommand {
 
     @Option(
         name: .long,
+        help: ArgumentHelp(
+            "A mount(8)-style option list, as mount.fuse.sqbackup passes it from `mount -t fuse.sqbackup` "
+                + "and fstab: store=, credentials=FILE, cache_dir=, cache_size=, memory_cache=, prefetch=all, "
+                + "ca_bundle=, no_verify, allow_other, plus generic options such as ro, nofail, _netdev, x-systemd.*.",
+            valueName: "list"))
+    var mountOptions: String?
+
+    @Option(
+        name: .long,
         help: "Memory for decompressed blocks (e.g. 256M); half of it bounds the readahead of the files read at once.")
     var memoryCache = "256M"
 
@@ -78,13 +87,22 @@ struct MountCommand: ParsableCommand {
     var readyFd: Int32?
 
     func validate() throws {
-        if mountpoint == nil && !browser.all { throw ValidationError("Missing expected argument '<mountpoint>'") }
+        let command = try applyingMountOptions().command
+        if command.mountpoint == nil && !command.browser.all {
+            throw ValidationError("Missing expected argument '<mountpoint>'")
+        }
         guard threads >= 1 && threads <= 1024 else { throw ValidationError("--threads must be between 1 and 1024") }
-        _ = try CommandSupport.parseSize(cacheSize)
-        _ = try CommandSupport.parseSize(memoryCache)
+        _ = try CommandSupport.parseSize(command.cacheSize)
+        _ = try CommandSupport.parseSize(command.memoryCache)
     }
 
     func run() throws {
+        let (command, credentialsFile) = try applyingMountOptions()
+        if let credentialsFile { try CommandSupport.reporting { try Self.loadCredentials(from: credentialsFile) } }
+        try command.mount()
+    }
+
+    private func mount() throws {
         Console.start(
             OutputMode(json: outputFlags.json, quiet: outputFlags.quiet, verbose: outputFlags.verbose || debug))
         if browser.mountsAll(source: image) {
