@@ -124,6 +124,9 @@ let package = Package(
                 "SQBackup", "Storage", "RemoteStorage", "ImageDigests", "SquashReader", "TestSupport",
                 "BackupTestSupport", .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        // The library as an adopter sees it: this target may depend on the SQBackup product's
+        // module only, so that its tests prove every type of the API is reachable from `import SQBackup`.
+        .testTarget(name: "SQBackupAPITests", dependencies: ["SQBackup"]),
         // Runs the built `sqbackup` binary: whole commands, the mount daemon, the shipped examples.
         .testTarget(
             name: "EndToEndTests",

@@ -186,11 +186,22 @@ final class RestoreRun: Sendable {
     ) -> Bool {
         guard Self.kind(info) == attributes.mode & S_IFMT, metadata.matches(info, attributes) else { return false }
         switch attributes.kind {
-        case .regularFile: return UInt64(info.st_size) == attributes.size
+        case .regularFile:
+            return UInt64(info.st_size) == attributes.size
+                && !Self.mayHaveChangedUnseen(info, snapshotSecond: image.info.modificationTime)
         case .symlink: return handle.linkTarget(name) == image.symlinkTarget(of: node)
         case .blockDevice, .characterDevice: return info.st_rdev == Self.deviceNumber(attributes)
         default: return true
         }
+    }
+
+    /// Whether a file that matches the snapshot's size and mtime may still differ from it. Squashfs
+    /// keeps whole seconds, and the image's time is no earlier than any file in it and no later than
+    /// the snapshot: a file written again in that same second, after the snapshot read it, keeps
+    /// its second (and often its size). Such a file is rewritten, unless its mtime has no
+    /// nanoseconds: whole seconds are what a restore sets, and a write almost never leaves.
+    static func mayHaveChangedUnseen(_ info: stat, snapshotSecond: UInt32) -> Bool {
+        info.st_mtim.tv_sec >= Int(snapshotSecond) && info.st_mtim.tv_nsec != 0
     }
 
     /// glibc's makedev of the snapshot's major and minor numbers.

@@ -10,13 +10,17 @@ import Storage
 public struct StoreSelection: Sendable, Equatable {
     /// `file:///path`, `r2://bucket` or `s3://bucket?endpoint=…`.
     public var store: String?
+    /// The bucket name; beats `BACKUP_BUCKET_NAME`.
     public var bucket: String?
+    /// The S3 endpoint URL; beats `BACKUP_BUCKET_ENDPOINT`.
     public var endpoint: String?
+    /// The signing region (default: `auto` for R2, else `AWS_REGION` or us-east-1).
     public var region: String?
     /// A PEM file of CAs that verify the store's (or an image URL's) TLS certificate; beats
     /// `AWS_CA_BUNDLE` (stores only), `CURL_CA_BUNDLE` and `SSL_CERT_FILE`.
     public var caBundle: String?
 
+    /// A selection; what is nil comes from the environment.
     public init(
         store: String? = nil, bucket: String? = nil, endpoint: String? = nil, region: String? = nil,
         caBundle: String? = nil

@@ -63,6 +63,34 @@ struct RollbackTests {
         #expect(result.filesRestored == 48)
     }
 
+    @Test("a file rewritten in the snapshot's last second, same size, is still rolled back")
+    func sameSecondEdit() throws {
+        let work = try TemporaryDirectory("restore-same-second")
+        defer { work.remove() }
+        let source = work.child("src")
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        let second = Int(Date().timeIntervalSince1970)
+        for name in ["app.py", "old.txt"] {
+            try RestoreFixture.write("return 42\n", to: source + "/" + name)
+            try TestTree.setTime(source + "/" + name, name == "old.txt" ? second - 60 : second)
+        }
+        let imagePath = work.child("image.sqsh")
+        // The snapshot taken in the second app.py was last written.
+        try SquashfsTools.mksquashfs(source, to: imagePath, extra: ["-mkfs-time", String(second)])
+        // The refactor, later in that same second: same size, same whole second.
+        try RestoreFixture.write("return 41\n", to: source + "/app.py")
+        var times = [timespec(tv_sec: second, tv_nsec: 600_000_000), timespec(tv_sec: second, tv_nsec: 600_000_000)]
+        #expect(utimensat(AT_FDCWD, source + "/app.py", &times, 0) == 0)
+
+        let result = try RestoreFixture.restore(imagePath, into: source)
+        #expect(try String(contentsOfFile: source + "/app.py", encoding: .utf8) == "return 42\n")
+        #expect(result.filesRestored == 1, "app.py rewritten")
+        #expect(result.filesUnchanged == 1, "old.txt, older than the snapshot's second, left alone")
+        // Restored files carry whole seconds: restoring again rewrites nothing.
+        let again = try RestoreFixture.restore(imagePath, into: source)
+        #expect(again.filesRestored == 0 && again.filesUnchanged == 2)
+    }
+
     @Test("keepExtra leaves entries the snapshot does not have")
     func keepExtra() throws {
         let work = try TemporaryDirectory("restore-keep")

@@ -10,11 +10,16 @@ public struct DirectoryBackup: Codable, Sendable, Equatable {
     public var dir: String
     /// Size of the compressed image.
     public var sizeBytes: UInt64
+    /// When the backup was created.
     public var createdAt: Date
+    /// When the backup expires (7 days after creation by default); expired backups are pruned.
     public var expiresAt: Date
+    /// The description given at create.
     public var description: String?
+    /// The custom key-value pairs given at create.
     public var metadata: [String: String]?
 
+    /// A backup record with every field given.
     public init(
         id: String, sandboxId: String, dir: String, sizeBytes: UInt64, createdAt: Date, expiresAt: Date,
         description: String? = nil, metadata: [String: String]? = nil

@@ -8,9 +8,12 @@ public struct PruneReport: Sendable {
     public var staleUploads: [String] = []
     /// Objects under a backup without a meta.json, older than the limit: left by a create that was killed.
     public var orphans: [String] = []
+    /// Whether nothing was deleted, only reported.
     public var dryRun: Bool
 
+    /// An empty report.
     public init(dryRun: Bool) { self.dryRun = dryRun }
 
+    /// Whether there was nothing to prune.
     public var isEmpty: Bool { expired.isEmpty && staleUploads.isEmpty && orphans.isEmpty }
 }

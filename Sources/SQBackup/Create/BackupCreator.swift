@@ -84,6 +84,7 @@ public struct BackupCreator: Sendable {
             id: id, dir: directory, sizeBytes: result.imageSize, createdAt: Date(), ttl: options.ttl,
             sandboxId: options.resolvedSandboxId(environment: environment), description: options.description,
             metadata: options.metadata.isEmpty ? nil : options.metadata)
+        if let name = options.name, !name.isEmpty { meta.name = name }
         meta.sha256 = result.digest.sha256Hex
         meta.compositeSha256 = result.digest.composite
         meta.compressor = build.compressor.rawValue

@@ -2,6 +2,8 @@ import Foundation
 
 /// What `createBackup` takes besides the directory: the spec's options plus image tuning.
 public struct BackupOptions: Sendable {
+    /// The name listings show; nil: the description, else the directory's last component.
+    public var name: String?
     public var description: String?
     public var metadata: [String: String] = [:]
     /// Default: `$SANDBOX_ID`, else the host name.

@@ -55,12 +55,6 @@ public enum ImageLocator {
                 unverifiedReason: verify
                     ? "\(reference) has no block digests (only backups by id do)" : "verification is off")
         }
-        let opened = try BackupCatalog.open(store, environment: environment).open(id, verify: verify)
-        let reason: String? =
-            !verify
-            ? "verification is off"
-            : opened.digests == nil
-                ? "backup \(id) was stored without block digests (by an older version or another tool)" : nil
-        return LocatedImage(source: opened.source, blockDigests: opened.digests, unverifiedReason: reason)
+        return try BackupCatalog.open(store, environment: environment).locate(id, verify: verify)
     }
 }

@@ -41,8 +41,22 @@ public struct ImageMount: Sendable {
 
     /// Opens `image` (a path, an http(s) URL or a backup id) and mounts it at `mountpoint`.
     public init(image reference: ImageReference, mountpoint: String, settings: Settings, logger: Logger) throws {
+        let located: LocatedImage
         do {
-            let located = try ImageLocator.locate(reference, store: settings.store, verify: settings.verify)
+            located = try ImageLocator.locate(reference, store: settings.store, verify: settings.verify)
+        } catch {
+            throw BackupError.wrapping(error, as: .mountFailed)
+        }
+        try self.init(
+            located: located, reference: reference, mountpoint: mountpoint, settings: settings, logger: logger)
+    }
+
+    /// Mounts an image already located (`reference` names it, for the disk cache and `mount`'s
+    /// source column) at `mountpoint`; `settings.store` is not used.
+    public init(
+        located: LocatedImage, reference: ImageReference, mountpoint: String, settings: Settings, logger: Logger
+    ) throws {
+        do {
             let source = located.source
             unverifiedReason = located.unverifiedReason
             var reader = settings.reader

@@ -9,6 +9,7 @@ public struct VerifyReport: Codable, Sendable, Equatable {
         case absent
     }
 
+    /// The backup verified.
     public var id: String
     /// No damage found: the table (when there is one) is intact, every block and the image hash match.
     public var ok: Bool
@@ -18,12 +19,14 @@ public struct VerifyReport: Codable, Sendable, Equatable {
     public var bytesChecked: UInt64
     /// Whether the digest table matched its anchor in meta.json; nil when the backup has none.
     public var tableOk: Bool?
+    /// How the whole image compared with meta.json's hash.
     public var imageHash: ImageHash
     /// Stretches of the image whose bytes differ from their recorded digest, in image order.
     public var damaged: [DamagedRegion]
     /// Why the table or the metadata could not be used, in words (empty when nothing went wrong).
     public var notes: [String]
 
+    /// A report; `ok` follows from the rest.
     public init(
         id: String, verified: Bool, bytesChecked: UInt64, tableOk: Bool?, imageHash: ImageHash,
         damaged: [DamagedRegion], notes: [String] = []
