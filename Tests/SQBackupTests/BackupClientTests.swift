@@ -93,12 +93,22 @@ struct BackupClientTests {
         script.schedule(.delay(.milliseconds(300))) { $0.key.hasSuffix("/data.sqsh") }
 
         for target in [nil, work.child("fresh")] {
-            let start = script.requests.count
-            let task = Task { try await client.restoreBackup(backup.id, options: .init(targetDir: target)) }
-            while script.requests.dropFirst(start).filter({ $0.key.hasSuffix("/data.sqsh") }).count < 3 {
-                try await Task.sleep(for: .milliseconds(20))
+            // Cancelled the moment the third read of the image arrives (while it is held back), from
+            // the store itself: a test thread polling the log can wake too late on a loaded machine.
+            let running = Mutex<Task<RestoreResult, any Error>?>(nil)
+            let reads = Atomic(0)
+            script.schedule(.delay(.zero)) { request in
+                if request.key.hasSuffix("/data.sqsh"), reads.add(1, ordering: .relaxed).newValue == 3 {
+                    running.withLock { $0?.cancel() }
+                }
+                return false
             }
-            task.cancel()
+            // Set under the lock, so the store cannot look for the task before it is there.
+            let task = running.withLock { running in
+                let task = Task { try await client.restoreBackup(backup.id, options: .init(targetDir: target)) }
+                running = task
+                return task
+            }
             let error = await #expect(throws: BackupError.self) { _ = try await task.value }
             #expect(error?.code == .interrupted, "\(String(describing: error))")
         }

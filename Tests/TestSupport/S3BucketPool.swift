@@ -5,7 +5,7 @@ import Synchronization
 /// bucket of their own (the backup catalog always lives under `backups/`) can run in parallel.
 public final class S3BucketPool: Sendable {
     /// Buckets created at start-up; `takeBucket` fails once they are used up.
-    public static let capacity = 64
+    public static let capacity = 256
 
     private static let started: Result<S3BucketPool, ScriptServerError> = {
         do {
