@@ -28,10 +28,14 @@ struct BackupClientLazyTests {
         #expect(root.servedInProcess)
         #expect(root.unverifiedReason == nil)
         #expect(root.upperDir.hasPrefix(scratch.path("state")))
-        let seen = try scratch.read("lazy")
-        try Data("new\n".utf8).write(to: URL(fileURLWithPath: scratch.path("lazy/notes.txt")))
-        let upper = FileManager.default.fileExists(atPath: root.upperDir + "/notes.txt")
+        // Read and written before any check, so that the root is removed whatever fails.
+        let probe = Result {
+            let seen = try scratch.read("lazy")
+            try Data("new\n".utf8).write(to: URL(fileURLWithPath: scratch.path("lazy/notes.txt")))
+            return (seen, FileManager.default.fileExists(atPath: root.upperDir + "/notes.txt"))
+        }
         try await root.remove()
+        let (seen, upper) = try probe.get()
 
         #expect(seen == BackupClientAPITests.project)
         #expect(upper)
