@@ -35,20 +35,30 @@ struct VerifyCommand: AsyncParsableCommand {
         let client = storeFlags.client()
         // A wrong store setting is reported once, not once per id.
         _ = try CommandSupport.reporting { try client.catalog() }
+        let (ids, parallel, json) = (ids, parallel, outputFlags.json)
+        // One task for all ids: a signal during one stops the rest too.
+        let (reports, failures) = try await SignalCancellation.run {
+            try await Self.verify(ids, client: client, parallel: parallel, json: json)
+        }
+        if json { try CommandSupport.reporting { try Console.document(reports) } }
+        if !failures.isEmpty { throw ExitStatus.combined(failures).exitCode }
+    }
+
+    /// Verifies each backup of `ids`, printing each outcome; an interruption ends them all.
+    private static func verify(_ ids: [String], client: BackupClient, parallel: Int, json: Bool) async throws
+        -> (reports: [VerifyReport], failures: [ExitStatus])
+    {
         let progressLine = ProgressLine.forStandardError()
-        let parallel = parallel
         var reports: [VerifyReport] = []
         var failures: [ExitStatus] = []
         for id in ids {
             do {
-                let report = try await SignalCancellation.run {
-                    try await client.verify(id, parallelReads: parallel) { progressLine?.update($0) }
-                }
+                let report = try await client.verify(id, parallelReads: parallel) { progressLine?.update($0) }
                 progressLine?.clear()
                 reports.append(report)
                 if let error = report.damageError {
                     // The damage is the answer a verify is run for: printed even with --quiet.
-                    if !outputFlags.json { Console.result(VerifyFormatting.text(report)) }
+                    if !json { Console.result(VerifyFormatting.text(report)) }
                     failures.append(ExitStatus.of(error))
                     _ = Console.fail(error)
                 } else {
@@ -56,13 +66,11 @@ struct VerifyCommand: AsyncParsableCommand {
                 }
             } catch let error as BackupError {
                 progressLine?.clear()
-                // Interrupted: the ids not yet checked are not checked.
                 if error.code == .interrupted { throw Console.fail(error) }
                 failures.append(ExitStatus.of(error))
                 _ = Console.fail(error)
             }
         }
-        if outputFlags.json { try CommandSupport.reporting { try Console.document(reports) } }
-        if !failures.isEmpty { throw ExitStatus.combined(failures).exitCode }
+        return (reports, failures)
     }
 }
