@@ -49,6 +49,31 @@ public struct StoreSelection: Sendable, Equatable {
     /// The environment variables that may name a CA bundle (for stores or URLs).
     public static let caBundleVariables = TLSTrust.storeVariables
 
+    /// The selection with a relative `caBundle` made absolute against `directory`, so that it names
+    /// the same file from wherever the store is opened (the mount daemon runs from `/`).
+    public func absolute(from directory: String = FileManager.default.currentDirectoryPath) -> StoreSelection {
+        var selection = self
+        selection.caBundle = caBundle.map { Self.absolute($0, from: directory) }
+        return selection
+    }
+
+    /// `environment` with relative CA bundle variables (`caBundleVariables`) made absolute against
+    /// `directory`; the others are returned as they are.
+    public static func absolutizingCABundles(
+        in environment: [String: String], from directory: String = FileManager.default.currentDirectoryPath
+    ) -> [String: String] {
+        var resolved = environment
+        for name in caBundleVariables {
+            guard let value = environment[name], !value.isEmpty, !value.hasPrefix("/") else { continue }
+            resolved[name] = absolute(value, from: directory)
+        }
+        return resolved
+    }
+
+    private static func absolute(_ path: String, from directory: String) -> String {
+        URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory)).standardizedFileURL.path
+    }
+
     /// The CAs that verify an image URL (not a store: `AWS_CA_BUNDLE` does not apply);
     /// an unusable CA file is INVALID_BACKUP_CONFIG naming it.
     func urlTrust(environment: [String: String]) throws -> TLSTrust {

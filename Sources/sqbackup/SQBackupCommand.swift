@@ -3,7 +3,7 @@ import Foundation
 
 /// The `sqbackup` command line: directory snapshots as squashfs images, mounted lazily.
 @main
-struct SQBackupCommand: ParsableCommand {
+struct SQBackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sqbackup",
         abstract: "Directory snapshots as squashfs images in R2, S3 or a local store, mounted lazily with FUSE.",
@@ -20,11 +20,12 @@ struct SQBackupCommand: ParsableCommand {
         ])
 
     /// The parser's own `main`, except that with --json a usage error is printed as a JSON error
-    /// too, so a script reading stderr as JSON lines never meets the usage text.
-    static func main() {
+    /// too, so a script reading stderr as JSON lines never meets the usage text. Commands built on
+    /// the async facade are `AsyncParsableCommand`s; the mount daemon and the others stay synchronous.
+    static func main() async {
         let command: any ParsableCommand
         do {
-            command = try parseAsRoot()
+            command = try await asyncParseAsRoot()
         } catch {
             let status = exitCode(for: error)
             if CommandLine.arguments.dropFirst().contains("--json"), status.rawValue == ExitStatus.usage.value {
@@ -34,8 +35,12 @@ struct SQBackupCommand: ParsableCommand {
             exit(withError: error)
         }
         do {
-            var runnable = command
-            try runnable.run()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                var runnable = command
+                try runnable.run()
+            }
         } catch {
             exit(withError: error)
         }

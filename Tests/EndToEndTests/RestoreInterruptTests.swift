@@ -132,6 +132,22 @@ struct RestoreInterruptTests {
         #expect(kept > 0, "the stop came before every file was replaced")
     }
 
+    @Test("verify, SIGINT while it reads: OPERATION_INTERRUPTED naming the signal, exit 130, the next ids unchecked")
+    func interruptVerify() throws {
+        let slow = try slowBackup("cli-verify-sigint")
+        defer { slow.work.remove() }
+        // One range at a time, each over 1.4 s: the reads take several seconds.
+        let verify = try start(["verify", slow.id, slow.id, "--parallel", "1"], environment: slow.environment)
+        // Past the image's head and tail (128 KiB and the metadata): its ranges are being read.
+        let reading = waitFor(verify.process) { ((try? slow.proxy.stats())?.bytesDown ?? 0) > 1 << 20 }
+        #expect(reading, "the verify never started reading")
+        kill(verify.process.processIdentifier, SIGINT)
+        let stderr = try finish(verify)
+        #expect(verify.process.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("OPERATION_INTERRUPTED: interrupted by SIGINT; the verify stopped"), "\(stderr)")
+        #expect(stderr.components(separatedBy: "OPERATION_INTERRUPTED").count == 2, "\(stderr)")
+    }
+
     @Test("a second restore of a directory being restored fails with BACKUP_BUSY; --wait waits; SIGKILL releases")
     func busyWaitAndKill() throws {
         // The first restore goes through a slow proxy (6 s a request); the others straight to moto.

@@ -25,6 +25,14 @@ extension BackupClient {
         public var compressionLevel: Int?
         /// Compression threads; nil: all cores.
         public var threads: Int?
+        /// The image's data block size: a power of two from 4 KiB to 1 MiB.
+        public var blockSize = 128 * 1024
+        /// Record the SHA-256 of every stored block, so that mounts, restores and `verify` can
+        /// prove what they read; off, the backup reads unverified.
+        public var blockDigests = true
+        /// The smallest part of a multipart upload (S3, R2); larger trees get larger parts. The
+        /// stores refuse parts under 5 MiB.
+        public var minimumPartSize = 8 << 20
         /// Leave out files that cannot be read (reported through `onWarning`) instead of failing.
         public var skipUnreadable = false
         /// When a restore into `dir` (or another create of it) runs: wait for it instead of
@@ -65,6 +73,9 @@ extension BackupClient {
             options.compressor = compressor
             options.level = compressionLevel
             options.threads = threads
+            options.blockSize = blockSize
+            options.blockDigests = blockDigests
+            options.minimumPartSize = minimumPartSize
             options.skipUnreadable = skipUnreadable
             options.wait = waitForDirectory
             options.progress = progress

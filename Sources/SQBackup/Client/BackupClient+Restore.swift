@@ -12,12 +12,26 @@ extension BackupClient {
     public func restoreBackup(_ id: String, options: RestoreOptions = RestoreOptions()) async throws
         -> RestoreResult
     {
+        try await restore(.backup(id: id), options: options)
+    }
+
+    /// Restores `image`: a backup id as ``restoreBackup(_:options:)`` does, or an image that is not
+    /// in the catalog (a local squashfs file, an http(s) URL, plain or presigned), which has no
+    /// original directory and so needs `targetDir`. URLs are trusted as the client's store
+    /// selection says (`caBundle`).
+    @discardableResult
+    public func restore(_ image: ImageReference, options: RestoreOptions = RestoreOptions()) async throws
+        -> RestoreResult
+    {
         let cancellation = BackupCancellation()
         let settings = options.restoreOptions(
             cancellation: cancellation, stateRoot: LazyRoot.stateRoot(environment: environment))
         let client = self
+        let image = image.absolute()
         return try await BlockingCall.run(cancellation: cancellation, fallback: .restoreFailed) {
-            try client.catalog().restoreBackup(id: id, options: settings)
+            if case .backup(let id) = image { return try client.catalog().restoreBackup(id: id, options: settings) }
+            return try BackupRestore.restore(
+                image, store: client.store ?? StoreSelection(), options: settings, environment: client.environment)
         }
     }
 }

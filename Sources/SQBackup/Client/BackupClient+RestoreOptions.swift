@@ -15,6 +15,8 @@ extension BackupClient {
         public var waitForDirectory = false
         /// Keep setuid/setgid bits and file capabilities; nil: as root yes, otherwise no (only root can).
         public var preserveSetuid: Bool?
+        /// Called a few times a second, from a thread of the restore, with its running totals.
+        public var progress: (@Sendable (RestoreProgress) -> Void)?
 
         /// Options restoring into `targetDir` (nil: the original directory).
         public init(targetDir: String? = nil, force: Bool = false, keepExtra: Bool = false) {
@@ -32,6 +34,7 @@ extension BackupClient {
             options.stateRoot = stateRoot
             options.cancellation = cancellation
             if let preserveSetuid { options.restore.preserveSetuid = preserveSetuid }
+            options.progress = progress
             return options
         }
     }

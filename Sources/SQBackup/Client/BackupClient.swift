@@ -11,20 +11,29 @@ import Foundation
 public struct BackupClient: Sendable {
     /// Where the store, the sandbox id and the state directory (directory locks) are read from.
     public let environment: [String: String]
+    /// The store selection image references other than backup ids are resolved with (URL trust);
+    /// nil for a client of an already opened catalog.
+    let store: StoreSelection?
     private let openCatalog: @Sendable () throws -> BackupCatalog
 
     /// A client of the store `store` selects on top of `environment`: with the default selection,
-    /// the store the environment names, as the CLI without store flags.
+    /// the store the environment names, as the CLI without store flags. Relative CA bundle paths
+    /// (`store.caBundle`, `AWS_CA_BUNDLE`, …) are taken from the current directory now, so that
+    /// they name the same file for every call and for a mount daemon started on the client's behalf.
     public init(
         store: StoreSelection = StoreSelection(), environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
+        let environment = StoreSelection.absolutizingCABundles(in: environment)
+        let store = store.absolute()
         self.environment = environment
+        self.store = store
         openCatalog = { try BackupCatalog.open(store, environment: environment) }
     }
 
     /// A client of an already opened catalog (a store made by other means).
     public init(catalog: BackupCatalog, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
+        store = nil
         openCatalog = { catalog }
     }
 
@@ -68,18 +77,6 @@ public struct BackupClient: Sendable {
         let age = uploadsOlderThan / .seconds(1)
         return try await BlockingCall.run(fallback: .invalidConfig) {
             try openCatalog().prune(dryRun: dryRun, uploadsOlderThan: age)
-        }
-    }
-
-    /// Reads backup `id` back and checks every block against the digests recorded at create
-    /// (the spec's "test restores periodically", writing nothing). Damage is in the report
-    /// (`ok`, `damaged`, `damageError`), not thrown; `progress` is called from the reading thread.
-    public func verify(_ id: String, progress: (@Sendable (VerifyProgress) -> Void)? = nil) async throws
-        -> VerifyReport
-    {
-        let openCatalog = self.openCatalog
-        return try await BlockingCall.run(fallback: .restoreFailed) {
-            try BackupVerifier(catalog: try openCatalog()).verify(id: id, progress: progress)
         }
     }
 

@@ -10,6 +10,13 @@ enum BlockingCall {
     /// Why work stops when its task is cancelled; it ends up in the OPERATION_INTERRUPTED message.
     static let cancelReason = "the task was cancelled"
 
+    /// Says why the current task was cancelled, when its canceller knows better than
+    /// `cancelReason` (see ``BackupClient/withCancellationReason(_:operation:)``).
+    @TaskLocal static var reasonSource: (@Sendable () -> String?)?
+
+    /// Why the current task was cancelled, as errors say it.
+    static func currentReason() -> String { reasonSource?() ?? cancelReason }
+
     /// Runs `body`; a cancellation of the calling task sets `cancellation`, which `body` is
     /// expected to honour by throwing OPERATION_INTERRUPTED. Errors other than `BackupError` are
     /// mapped onto `fallback`. A task cancelled before the work starts fails without starting it.
@@ -17,8 +24,9 @@ enum BlockingCall {
         cancellation: CancellationFlag? = nil, fallback: BackupError.Code,
         _ body: @escaping @Sendable () throws -> Value
     ) async throws -> Value {
+        let reasonSource = Self.reasonSource
         if Task.isCancelled {
-            throw BackupError(.interrupted, "\(cancelReason) before the work started; nothing was done")
+            throw BackupError(.interrupted, "\(currentReason()) before the work started; nothing was done")
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
@@ -30,7 +38,7 @@ enum BlockingCall {
                 thread.start()
             }
         } onCancel: {
-            cancellation?.cancel(cancelReason)
+            cancellation?.cancel(reasonSource?() ?? cancelReason)
         }
     }
 }

@@ -39,6 +39,16 @@ public enum LazyRestore {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         mountLower: (LazyRoot) throws -> Void
     ) throws -> LazyRoot {
+        try restore(
+            reference, catalog: { try BackupCatalog.open(store, environment: environment) }, options: options,
+            environment: environment, mountLower: mountLower)
+    }
+
+    /// `restore`, with backup ids looked up in the catalog `catalog` opens (the facade's client).
+    static func restore(
+        _ reference: ImageReference, catalog openCatalog: () throws -> BackupCatalog, options: LazyRestoreOptions,
+        environment: [String: String], mountLower: (LazyRoot) throws -> Void
+    ) throws -> LazyRoot {
         guard geteuid() == 0 else {
             throw BackupError(
                 .restoreFailed,
@@ -47,7 +57,7 @@ public enum LazyRestore {
         }
         var original: String?
         if case .backup(let id) = reference {
-            let catalog = try BackupCatalog.open(store, environment: environment)
+            let catalog = try openCatalog()
             _ = try catalog.resolve(id)  // BACKUP_NOT_FOUND / BACKUP_EXPIRED before anything is mounted
             original = try catalog.show(id).dir
         }

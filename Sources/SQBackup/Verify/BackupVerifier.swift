@@ -17,6 +17,8 @@ public struct BackupVerifier: Sendable {
     public var maximumRangeBytes = 64 << 20
     /// Ranged reads in flight at once.
     public var parallelReads = 8
+    /// Set to stop a verify between ranges; it then throws OPERATION_INTERRUPTED.
+    public var cancellation: CancellationFlag?
 
     public init(catalog: BackupCatalog) {
         self.catalog = catalog
@@ -48,7 +50,9 @@ public struct BackupVerifier: Sendable {
         var damagedEntries: [BlockDigestTable.Entry] = []
         var checked: UInt64 = 0
         let started = Date()
-        try OrderedRangeReader<CheckedRange>.run(source: source, ranges: ranges, width: parallelReads) { range, bytes in
+        try OrderedRangeReader<CheckedRange>.run(
+            source: source, ranges: ranges, width: parallelReads, cancellation: cancellation
+        ) { range, bytes in
             CheckedRange(
                 damaged: checks?.inside(range, bytes) ?? [],
                 partDigest: partSize == range.length && range.offset % UInt64(range.length) == 0

@@ -23,9 +23,10 @@ final class OrderedRangeReader<Processed: Sendable>: @unchecked Sendable {
     /// Reads every range of `source` on `width` threads, runs `process` on the reading thread (so
     /// per-range work such as hashing runs in parallel too), and calls `consume` on the calling
     /// thread with each range in order. The first error, from a read, `process` or `consume`,
-    /// stops the reads and is thrown once every reading thread has stopped.
+    /// stops the reads and is thrown once every reading thread has stopped. A set `cancellation`
+    /// stops them too, between ranges: OPERATION_INTERRUPTED.
     static func run(
-        source: any RangeSource, ranges: [ByteRange], width: Int,
+        source: any RangeSource, ranges: [ByteRange], width: Int, cancellation: CancellationFlag? = nil,
         process: @escaping @Sendable (ByteRange, [UInt8]) throws -> Processed,
         consume: (ByteRange, [UInt8], Processed) throws -> Void
     ) throws {
@@ -45,6 +46,10 @@ final class OrderedRangeReader<Processed: Sendable>: @unchecked Sendable {
         defer { finished.wait() }
         do {
             for index in ranges.indices {
+                if let reason = cancellation?.cancelReason {
+                    throw BackupError(
+                        .interrupted, "\(reason); the verify stopped after \(index) of \(ranges.count) ranges")
+                }
                 let (bytes, processed) = try reader.take(index)
                 try consume(ranges[index], bytes, processed)
             }

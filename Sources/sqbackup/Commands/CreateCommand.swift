@@ -7,7 +7,7 @@ import SQBackup
 #endif
 
 /// `sqbackup create DIR`: a squashfs image of DIR, built and uploaded in one pass, then meta.json.
-struct CreateCommand: ParsableCommand {
+struct CreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
         abstract: "Back up a directory: build its squashfs image straight into the store.",
@@ -82,21 +82,18 @@ struct CreateCommand: ParsableCommand {
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024") }
     }
 
-    func run() throws {
+    func run() async throws {
         Console.start(outputFlags)
-        var options = BackupOptions()
-        options.description = description
-        options.metadata = try CommandSupport.parseKeyValues(meta, option: "--meta")
-        options.sandboxId = sandboxId
-        options.ttl = Int(try CommandSupport.parseDuration(ttl).rounded())
-        options.excludes = exclude
-        options.gitignore = gitignore
-        options.level = level
+        var options = BackupClient.CreateOptions(
+            dir: dir, description: description, metadata: try CommandSupport.parseKeyValues(meta, option: "--meta"),
+            sandboxId: sandboxId, ttl: .seconds(Int(try CommandSupport.parseDuration(ttl).rounded())),
+            excludes: exclude, useGitignore: gitignore)
+        options.compressionLevel = level
         options.blockSize = try CommandSupport.parseSize(blockSize)
         options.threads = threads
         options.skipUnreadable = skipUnreadable
         options.blockDigests = blockDigests
-        options.wait = wait
+        options.waitForDirectory = wait
         if let partSize { options.minimumPartSize = try CommandSupport.parseSize(partSize) }
         let progressLine = ProgressLine.forStandardError()
         if let progressLine { options.progress = { progress in progressLine.update(progress) } }
@@ -104,18 +101,17 @@ struct CreateCommand: ParsableCommand {
             progressLine?.clear()
             Console.warning(FlagHints.line(warning))
         }
-        let signals = SignalCancellation(options.cancellation)
-        defer { signals.restore() }
+        let client = storeFlags.client()
+        let output = output.map(CommandSupport.absolute)
 
-        try CommandSupport.reporting {
+        try await CommandSupport.reportingAsync {
             options.compressor = try Self.compressor(named: compressor)
             let report: CreateReport
             do {
-                if let output {
-                    report = try BackupCreator.buildImage(
-                        dir: dir, output: CommandSupport.absolute(output), options: options)
-                } else {
-                    report = try BackupCreator.create(dir: dir, options: options, store: storeFlags.selection)
+                let options = options
+                report = try await SignalCancellation.run {
+                    if let output { return try await client.buildImage(options, output: output) }
+                    return try await client.createBackupReport(options)
                 }
             } catch {
                 progressLine?.clear()

@@ -2,7 +2,7 @@ import ArgumentParser
 import SQBackup
 
 /// `sqbackup delete ID…`.
-struct DeleteCommand: ParsableCommand {
+struct DeleteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete", abstract: "Delete backups (all ids are checked before any is deleted).")
 
@@ -17,10 +17,10 @@ struct DeleteCommand: ParsableCommand {
         guard !ids.isEmpty else { throw ValidationError("name at least one backup id") }
     }
 
-    func run() throws {
+    func run() async throws {
         Console.start(outputFlags)
-        try CommandSupport.reporting {
-            try storeFlags.catalog().delete(ids)
+        try await CommandSupport.reportingAsync {
+            try await storeFlags.client().deleteBackups(ids)
             if outputFlags.json {
                 try Console.document(DeleteDocument(deleted: ids))
             } else {

@@ -2,7 +2,7 @@ import ArgumentParser
 import SQBackup
 
 /// `sqbackup list`: the backups in the store, newest first.
-struct ListCommand: ParsableCommand {
+struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List backups, newest first (expired ones until pruned).")
 
@@ -18,11 +18,11 @@ struct ListCommand: ParsableCommand {
 
     func validate() throws { _ = try CommandSupport.parseKeyValues(meta, option: "--meta") }
 
-    func run() throws {
+    func run() async throws {
         Console.start(outputFlags)
         let filter = try CommandSupport.parseKeyValues(meta, option: "--meta")
-        try CommandSupport.reporting {
-            let listing = try storeFlags.catalog().list(sandboxId: sandbox, metadata: filter)
+        try await CommandSupport.reportingAsync {
+            let listing = try await storeFlags.client().backupList(sandboxId: sandbox, metadata: filter)
             for problem in listing.problems {
                 Console.warning(problem.message, code: problem.code.rawValue)
             }

@@ -2,7 +2,7 @@ import ArgumentParser
 import SQBackup
 
 /// `sqbackup prune`: expired backups, abandoned multipart uploads and leftovers of killed creates.
-struct PruneCommand: ParsableCommand {
+struct PruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Delete expired backups and abandoned uploads.",
@@ -23,11 +23,11 @@ struct PruneCommand: ParsableCommand {
 
     func validate() throws { _ = try CommandSupport.parseDuration(uploadsOlderThan) }
 
-    func run() throws {
+    func run() async throws {
         Console.start(outputFlags)
         let age = try CommandSupport.parseDuration(uploadsOlderThan)
-        try CommandSupport.reporting {
-            let report = try storeFlags.catalog().prune(dryRun: dryRun, uploadsOlderThan: age)
+        try await CommandSupport.reportingAsync {
+            let report = try await storeFlags.client().prune(dryRun: dryRun, uploadsOlderThan: .seconds(age))
             if outputFlags.json { return try Console.document(PruneDocument(report)) }
             // A dry run's list is the output asked for; what a real prune did is a summary.
             let dryRun = dryRun

@@ -3,7 +3,7 @@ import Foundation
 import SQBackup
 
 /// `sqbackup restore ID [--target DIR]`: real files again, writing only what differs.
-struct RestoreCommand: ParsableCommand {
+struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Restore a backup into a directory (by default its original one, as a rollback).",
@@ -82,29 +82,26 @@ struct RestoreCommand: ParsableCommand {
         if lazy && wait { throw ValidationError("--wait applies to real files, not to --lazy") }
     }
 
-    func run() throws {
+    func run() async throws {
         Console.start(outputFlags)
         LargeBufferMemory.keep()
-        if lazy { return try runLazy() }
-        let cancellation = BackupCancellation()
-        let signals = SignalCancellation(cancellation)
-        defer { signals.restore() }
+        if lazy { return try await runLazy() }
         let progressLine = ProgressLine.forStandardError()
-        let result = try CommandSupport.reporting {
+        var options = BackupClient.RestoreOptions(targetDir: target, force: force, keepExtra: keepExtra)
+        if noSetuid { options.preserveSetuid = false }
+        options.waitForDirectory = wait
+        options.verify = verify
+        if let progressLine { options.progress = { progressLine.update($0) } }
+        let client = storeFlags.client()
+        let reference = ImageReference(image)
+        let result = try await CommandSupport.reportingAsync {
             defer { progressLine?.clear() }
-            var options = RestoreBackupOptions(targetDir: target.map(CommandSupport.absolute), force: force)
-            options.keepExtra = keepExtra
-            if noSetuid { options.restore.preserveSetuid = false }
-            options.wait = wait
-            options.cancellation = cancellation
-            options.verify = verify
-            if let progressLine { options.progress = { progressLine.update($0) } }
-            let reference = ImageReference(image).absolute()
-            return try BackupRestore.restore(reference, store: storeFlags.selection, options: options)
+            return try await SignalCancellation.run { [options] in try await client.restore(reference, options: options)
+            }
         }
-        if verify && !result.verified, !ImageReference(image).isLocalFile {
+        if verify && !result.verified, !reference.isLocalFile {
             Console.warning(
-                "unverified: \(ImageReference(image)) has no block digests (stored by an older version or another tool, or "
+                "unverified: \(reference) has no block digests (stored by an older version or another tool, or "
                     + "not a backup id); its bytes were restored unchecked")
         }
         if outputFlags.json {
@@ -132,23 +129,29 @@ struct RestoreCommand: ParsableCommand {
         }
     }
 
-    private func runLazy() throws {
-        try CommandSupport.reporting {
+    /// `--lazy`: the facade makes the root; its image is served by a mount daemon of its own, so
+    /// that the root outlives this command.
+    private func runLazy() async throws {
+        try await CommandSupport.reportingAsync {
             let started = ContinuousClock.now
-            var options = LazyRestoreOptions(targetDir: target.map(CommandSupport.absolute), force: force)
-            options.trusted = preserveSetuid
             let reference = ImageReference(image).absolute()
-            let root = try LazyRestore.restore(reference, store: storeFlags.selection, options: options) { root in
+            var options = BackupClient.LazyOptions(targetDir: target, force: force)
+            options.preserveSetuid = preserveSetuid
+            options.verify = verify
+            let (storeFlags, verbose, verify) = (storeFlags, outputFlags.verbose, verify)
+            options.mountLower = { root in
                 try MountCommand.launchDaemon(
                     reference: reference, mountpoint: root.lower, options: ["allow_other"], storeFlags: storeFlags,
-                    logFile: root.mountLog, verbose: outputFlags.verbose, verify: verify)
+                    logFile: root.mountLog, verbose: verbose, verify: verify)
             }
+            let lazy = try await storeFlags.client().restoreLazily(reference, options: options)
+            let root = lazy.root
             if hydrate {
                 do {
                     try HydrateRootCommand.launch(target: root.target)
                 } catch {
                     // Asked for a root that stops needing the store: without hydration it is not that.
-                    try? LazyRestore.teardown(root, detach: true)
+                    try? await lazy.remove(detach: true)
                     throw BackupError(
                         .restoreFailed, "the hydration could not start (\(error)); the lazy root was removed again")
                 }

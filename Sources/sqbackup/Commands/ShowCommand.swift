@@ -2,7 +2,7 @@ import ArgumentParser
 import SQBackup
 
 /// `sqbackup show ID`: everything meta.json records about one backup.
-struct ShowCommand: ParsableCommand {
+struct ShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one backup's metadata.")
 
     @OptionGroup var storeFlags: StoreFlags
@@ -12,10 +12,10 @@ struct ShowCommand: ParsableCommand {
 
     @OptionGroup var outputFlags: OutputFlags
 
-    func run() throws {
+    func run() async throws {
         Console.start(outputFlags)
-        try CommandSupport.reporting {
-            let meta = try storeFlags.catalog().show(id)
+        try await CommandSupport.reportingAsync {
+            let meta = try await storeFlags.client().backupMetadata(id: id)
             if outputFlags.json {
                 // The full meta.json record.
                 try Console.document(meta)

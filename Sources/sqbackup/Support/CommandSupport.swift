@@ -21,6 +21,19 @@ enum CommandSupport {
         }
     }
 
+    /// `reporting` for a call of the facade.
+    static func reportingAsync<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as BackupError {
+            throw Console.fail(error)
+        } catch {
+            throw Console.fail(code: ExitStatus.failed.code, message: "\(error)", status: .failed)
+        }
+    }
+
     /// An error line on stderr ("sqbackup: message"), as a JSON error with --json.
     static func printError(_ message: String) {
         if Console.mode.json {

@@ -26,11 +26,14 @@ struct StoreFlags: ParsableArguments {
             valueName: "file"))
     var caBundle: String?
 
+    /// The flags' choices, a relative --ca-bundle made absolute as the facade makes it.
     var selection: StoreSelection {
-        StoreSelection(
-            store: store, bucket: bucket, endpoint: endpoint, region: region,
-            caBundle: caBundle.map(CommandSupport.absolute))
+        StoreSelection(store: store, bucket: bucket, endpoint: endpoint, region: region, caBundle: caBundle)
+            .absolute()
     }
+
+    /// The facade's client of the store the flags and the environment select.
+    func client() -> BackupClient { BackupClient(store: selection) }
 
     /// The flags again, for a child process (the mount daemon) that must choose the same store.
     var arguments: [String] {
@@ -39,20 +42,16 @@ struct StoreFlags: ParsableArguments {
         if let bucket { arguments += ["--bucket", bucket] }
         if let endpoint { arguments += ["--endpoint", endpoint] }
         if let region { arguments += ["--region", region] }
-        if let caBundle { arguments += ["--ca-bundle", CommandSupport.absolute(caBundle)] }
+        if let caBundle = selection.caBundle { arguments += ["--ca-bundle", caBundle] }
         return arguments
     }
 
     /// Makes relative CA bundle paths in the environment absolute, for a daemon that leaves the
     /// working directory (it inherits the environment and runs in `/`).
     static func absolutizeCABundleVariables() {
-        for name in StoreSelection.caBundleVariables {
-            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty, !value.hasPrefix("/") else {
-                continue
-            }
-            setenv(name, CommandSupport.absolute(value), 1)
+        let environment = ProcessInfo.processInfo.environment
+        for (name, value) in StoreSelection.absolutizingCABundles(in: environment) where environment[name] != value {
+            setenv(name, value, 1)
         }
     }
-
-    func catalog() throws -> BackupCatalog { try BackupCatalog.open(selection) }
 }
