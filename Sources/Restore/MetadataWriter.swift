@@ -43,11 +43,21 @@ struct MetadataWriter: Sendable {
         return true
     }
 
-    /// Applies everything to an open file or directory.
-    func apply(fd: Int32, _ id: NodeID, _ attributes: NodeAttributes, path: String) throws {
-        if setsOwners, fchown(fd, attributes.uid, attributes.gid) != 0 { throw RestoreError.system("chown", path) }
+    /// Applies everything to an open file or directory. `created`: what the entry, new in this
+    /// run, already carries; calls that would change nothing are left out.
+    func apply(fd: Int32, _ id: NodeID, _ attributes: NodeAttributes, path: String, created: CreatedEntries? = nil)
+        throws
+    {
+        let ownerMatches = created.map { $0.uid == attributes.uid && $0.gid == attributes.gid } ?? false
+        if setsOwners && !ownerMatches, fchown(fd, attributes.uid, attributes.gid) != 0 {
+            throw RestoreError.system("chown", path)
+        }
         if fchmod(fd, permissions(attributes)) != 0 { throw RestoreError.system("chmod", path) }
-        try reconcileXattrs(.descriptor(fd), id, path: path)
+        if created?.startsWithoutXattrs == true {
+            try setXattrs(.descriptor(fd), extendedAttributes(id), path: path)
+        } else {
+            try reconcileXattrs(.descriptor(fd), id, path: path)
+        }
         var times = Self.times(attributes)
         if futimens(fd, &times) != 0 { throw RestoreError.system("set times of", path) }
     }
@@ -99,6 +109,11 @@ struct MetadataWriter: Sendable {
             }
             if result != 0 && errno != ENODATA { throw RestoreError.system("remove xattr \(name) of", path) }
         }
+        try setXattrs(target, wanted, path: path)
+    }
+
+    /// Sets every xattr of `wanted`, replacing a value already there.
+    private func setXattrs(_ target: XattrTarget, _ wanted: [ExtendedAttribute], path: String) throws {
         for xattr in wanted {
             let result = xattr.value.withUnsafeBytes { value -> Int32 in
                 switch target {

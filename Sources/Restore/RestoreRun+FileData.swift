@@ -19,7 +19,7 @@ extension RestoreRun {
         for _ in 0..<max(1, min(options.workers, copies.count)) {
             done.enter()
             let worker = Thread { [self] in
-                var cached: (index: Int, handle: DirectoryHandle)?
+                var directories = DirectoryChain(root: root)
                 while !stopping.load(ordering: .relaxed) {
                     let position = next.add(1, ordering: .relaxed).oldValue
                     guard position < copies.count else { break }
@@ -27,13 +27,11 @@ extension RestoreRun {
                     let copy = copies[position]
                     do {
                         try checkStop()
-                        if cached?.index != copy.directory {
-                            cached = (copy.directory, try open(copy.directory, plan))
-                        }
+                        let handle = try directories.open(copy.directory, plan)
                         do {
-                            try writeFile(copy, in: cached!.handle)
+                            try writeFile(copy, in: handle)
                         } catch {
-                            try skip(copy.node, path: cached!.handle.display(copy.name), after: error)
+                            try skip(copy.node, path: handle.display(copy.name), after: error)
                         }
                         filesCopied.add(1, ordering: .relaxed)
                     } catch {
@@ -52,13 +50,6 @@ extension RestoreRun {
     private func fail(_ error: any Error) {
         failure.withLock { if $0 == nil { $0 = error } }
         stopping.store(true, ordering: .relaxed)
-    }
-
-    /// Opens directory `index` of the plan from the root, one no-follow step at a time.
-    func open(_ index: Int, _ plan: RestorePlan) throws -> DirectoryHandle {
-        var handle = root
-        for name in plan.components(of: index) { handle = try handle.child(name) }
-        return handle
     }
 
     /// Writes one file: size first (holes stay holes), then only the stored ranges, metadata,
@@ -91,30 +82,28 @@ extension RestoreRun {
             if fd >= 0 { close(fd) }
             if !finished { _ = DirectoryHandle.withName(staging) { unlinkat(handle.fd, $0, 0) } }
         }
-        if attributes.size > 0, ftruncate(fd, off_t(attributes.size)) != 0 {
+        let ranges = image.dataRanges(of: copy.node)
+        // The file is new and empty: writes give it its size, except when it ends in a hole.
+        if ranges.last?.isHole == true, ftruncate(fd, off_t(attributes.size)) != 0 {
             throw RestoreError.system("truncate", path)
         }
         let reader = image.openFile(copy.node)
-        for range in image.dataRanges(of: copy.node) where !range.isHole {
+        for range in ranges where !range.isHole {
             var offset = range.offset
             let end = range.offset + range.length
             while offset < end {
                 try checkStop()
                 let wanted = Int(min(UInt64(options.chunkBytes), end - offset))
-                // Written slice by slice straight from the cached blocks, never joined into one buffer.
+                // Written straight from the cached blocks in one gathered write, never joined into one buffer.
                 let pieces = try reader.readPieces(offset: offset, length: wanted)
                 let got = pieces.reduce(0) { $0 + $1.count }
                 guard got == wanted else { throw ShortRead(got: got, wanted: wanted, offset: offset) }
-                var position = offset
-                for piece in pieces {
-                    try Self.writeAll(fd, piece, at: position, path: path)
-                    position += UInt64(piece.count)
-                }
+                try GatheredWrite.write(fd, pieces, at: offset, path: path)
                 bytesWritten.add(wanted, ordering: .relaxed)
                 offset += UInt64(wanted)
             }
         }
-        try metadata.apply(fd: fd, copy.node, attributes, path: path)
+        try metadata.apply(fd: fd, copy.node, attributes, path: path, created: createdEntries)
         let result = close(fd)
         fd = -1
         guard result == 0 else { throw RestoreError.system("close", path) }
@@ -125,17 +114,5 @@ extension RestoreRun {
         }
         finished = true
         written.add(1, ordering: .relaxed)
-    }
-
-    private static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, at offset: UInt64, path: String) throws {
-        try bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let count = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { throw RestoreError.system("write", path) }
-                done += count
-            }
-        }
     }
 }

@@ -19,6 +19,8 @@ final class RestoreRun: Sendable {
     /// In place, every entry is written under a temporary name and renamed over the old one, so
     /// each file is either old or new, never torn. A fresh build (in a hidden sibling) needs no such care.
     let inPlace: Bool
+    /// What the entries a fresh build creates already carry; nil in place.
+    let createdEntries: CreatedEntries?
 
     let written = Atomic<Int>(0)
     let unchanged = Atomic<Int>(0)
@@ -41,6 +43,7 @@ final class RestoreRun: Sendable {
         self.metadata = MetadataWriter(image: image, options: options)
         self.root = root
         self.inPlace = inPlace
+        createdEntries = inPlace ? nil : CreatedEntries(root: root)
     }
 
     var rejected: [RestoreWarning] { rejections.withLock { $0 } }
