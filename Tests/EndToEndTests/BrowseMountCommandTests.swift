@@ -49,8 +49,8 @@ private struct BrowseFixture {
 
     func status() throws -> [String: Any]? {
         let result = try SQBackupBinary.run(["status", mountpoint, "--json"])
-        let decoded = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
-        return decoded?.first
+        let decoded = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return (decoded?["mounts"] as? [[String: Any]])?.first
     }
 
     /// Where by-date/ puts a backup, relative to the mountpoint.

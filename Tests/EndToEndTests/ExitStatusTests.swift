@@ -46,6 +46,42 @@ struct ExitStatusTests {
         #expect(error["code"] as? String == "RESTORE_PARTIAL" && error["exitStatus"] as? Int == 3)
     }
 
+    @Test("mount and unmount: not found 4, expired 5; mount --quiet prints nothing; mount --all --json its document")
+    func mountStatuses() throws {
+        guard try requireFuse() else { return }
+        let work = try TemporaryDirectory("cli-exit-mount")
+        defer { work.remove() }
+        let fixture = try CatalogStoreKind.local.make()
+        defer { fixture.cleanup() }
+        let (_, image) = try smallImage(in: work)
+        let mountpoint = work.child("mnt")
+        try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
+
+        let unknown = try fixture.run(["mount", BackupID.generate(), mountpoint, "--json"])
+        #expect(unknown.status == 4, "\(unknown.stderr)")
+        #expect((try jsonObject(unknown.stderr)["error"] as? [String: Any])?["code"] as? String == "BACKUP_NOT_FOUND")
+        let expired = try fixture.seed(image: image, createdAt: Date().addingTimeInterval(-7200), ttl: 3600)
+        let refused = try fixture.run(["mount", expired.id, mountpoint])
+        #expect(refused.status == 5 && refused.stderr.contains("BACKUP_EXPIRED"), "\(refused.stderr)")
+        #expect(!MountTable.isMounted(mountpoint))
+        let notMounted = try SQBackupBinary.run(["unmount", mountpoint, "--json"])
+        #expect(notMounted.status == 4, "\(notMounted.stderr)")
+        #expect(try SQBackupBinary.run(["unmount", work.child("missing")]).status == 4)
+
+        let live = try fixture.seed(image: image)
+        let quiet = try fixture.run(["mount", live.id, mountpoint, "--quiet"])
+        #expect(quiet.status == 0 && quiet.stdout.isEmpty && quiet.stderr.isEmpty, "\(quiet.stdout)\(quiet.stderr)")
+        #expect(try SQBackupBinary.run(["unmount", mountpoint, "--quiet"]).stdout.isEmpty)
+
+        let all = try fixture.run(["mount", "--all", mountpoint, "--json"])
+        #expect(all.status == 0, "\(all.stderr)")
+        defer { _ = try? SQBackupBinary.run(["unmount", mountpoint]) }
+        let document = try jsonObject(all.stdout)
+        #expect(document["mountpoint"] as? String == mountpoint && document["image"] as? String == "all")
+        #expect((document["pid"] as? Int ?? 0) > 1)
+        #expect(try SQBackupBinary.run(["unmount", mountpoint]).status == 0)
+    }
+
     @Test("the README's exit-status table and --help are the binary's own table")
     func tableIsDocumented() throws {
         let table = try SQBackupBinary.run(["exit-codes"])

@@ -62,7 +62,9 @@ struct JSONOutputTests {
         #expect(mount["verified"] as? Bool == true && (mount["warnings"] as? [String]) == [])
         #expect(MountTable.isMounted(mountpoint))
 
-        let statuses = try jsonArray(try SQBackupBinary.run(["status", mountpoint, "--json"]).stdout)
+        let status = try jsonObject(try SQBackupBinary.run(["status", mountpoint, "--json"]).stdout)
+        #expect(status["lazyRoots"] as? [Any] != nil, "\(status)")
+        let statuses = status["mounts"] as? [[String: Any]] ?? []
         #expect(statuses.first?["mountpoint"] as? String == mountpoint)
         #expect(statuses.first?["pid"] as? Int == mount["pid"] as? Int)
 

@@ -213,6 +213,19 @@ struct LazyRestoreCommandTests {
         #expect(progress.finished && progress.failed == [] && progress.filesDone == progress.filesTotal)
         #expect(progress.filesTotal > 50)
 
+        // status --json shows the root with its hydration, and the mount under it.
+        for arguments in [["status", "--json"], ["status", target, "--json"]] {
+            let status = try jsonObject(try run(fixture, arguments).stdout)
+            let roots = status["lazyRoots"] as? [[String: Any]] ?? []
+            let root = try #require(roots.first { $0["target"] as? String == target }, "\(arguments): \(status)")
+            #expect(root["mounted"] as? Bool == true && root["upper"] as? String == printed.upperDir)
+            let hydration = root["hydration"] as? [String: Any]
+            #expect(hydration?["state"] as? String == "done", "\(root)")
+            #expect(hydration?["filesDone"] as? Int == progress.filesDone)
+            let mounts = status["mounts"] as? [[String: Any]] ?? []
+            #expect(mounts.contains { $0["mountpoint"] as? String == root["lower"] as? String }, "\(status)")
+        }
+
         // Every file with data is a real file in the upper layer now, equal to the source.
         var copied = 0
         for relative in try FileManager.default.subpathsOfDirectory(atPath: fixture.source) {

@@ -145,8 +145,9 @@ struct MountCommandTests {
 
         let result = try SQBackupBinary.run(["status", mountpoint, "--json"])
         #expect(result.status == 0, "\(result.stderr)")
-        let decoded = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
-        let status = try #require(decoded?.first)
+        let decoded = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(decoded?["lazyRoots"] as? [Any] != nil)
+        let status = try #require((decoded?["mounts"] as? [[String: Any]])?.first)
         #expect(status["mountpoint"] as? String == mountpoint)
         #expect((status["rangeRequests"] as? Int ?? 0) >= 1)
         #expect((status["bytesFetched"] as? Int ?? 0) >= 3 << 20)

@@ -44,6 +44,17 @@ private struct HelperFixture {
         try InstalledSqbackup.install(prefix: prefix)
     }
 
+    /// One more backup of the source in the local store, with `flags` (`--sandbox-id`, `--meta`); its id.
+    func backup(_ flags: [String]) throws -> String {
+        let created = try SQBackupBinary.run(["create", source, "--quiet", "--store", "file://\(store)"] + flags)
+        #expect(created.succeeded, "\(created.stderr)")
+        return created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func names(_ relative: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: mountpoint + "/" + relative)) ?? []).sorted()
+    }
+
     /// The mount daemon serving the mountpoint, if one runs.
     var daemon: pid_t? {
         let output = (try? Shell.run(["pgrep", "-f", "sqbackup mount .* \(mountpoint) --foreground"]))?.stdout ?? ""
@@ -113,6 +124,83 @@ struct MountHelperTests {
             #expect(MountTable.text.contains("allow_other"), "allow_other did not reach the FUSE mount")
             #expect(TreeComparison().differences(expected: fixture.source, actual: fixture.mountpoint).isEmpty)
             try fixture.unmountAndExpectDaemonGone()
+        }
+    }
+
+    @Test("mount -t fuse.sqbackup all DIR mounts every backup, with refresh=, max_open=, sandbox= and meta= filters")
+    func browserByType() throws {
+        guard try requireFuse() else { return }
+        let fixture = try HelperFixture()
+        defer { fixture.remove() }
+        let wanted = try fixture.backup(["--sandbox-id", "web-1", "--meta", "env=prod", "--meta", "team=a"])
+        let otherMeta = try fixture.backup(["--sandbox-id", "web-1", "--meta", "env=dev"])
+        let options =
+            "ro,store=file://\(fixture.store),cache_dir=\(fixture.cache),refresh=1s,max_open=2,sandbox=web-1,"
+            + "meta=env=prod,meta=team=a"
+        try InstalledSqbackup.withSystemHelper(fixture.helper) {
+            let mounted = try Shell.run(["mount", "-t", "fuse.sqbackup", "all", fixture.mountpoint, "-o", options])
+            #expect(mounted.succeeded, "\(mounted.stderr)")
+            #expect(MountTable.text.contains("\(fixture.mountpoint) fuse.sqbackup"))
+            #expect(fixture.names("") == ["by-date", "by-id", "by-sandbox", "latest"])
+            #expect(fixture.names("by-id") == [wanted], "the filters were not applied: \(fixture.names("by-id"))")
+            #expect(!fixture.names("by-id").contains(otherMeta) && !fixture.names("by-id").contains(fixture.id))
+            var comparison = TreeComparison()
+            comparison.compareRoot = false
+            #expect(comparison.differences(expected: fixture.source, actual: fixture.mountpoint + "/latest/").isEmpty)
+
+            // refresh=1s: a new backup matching the filters shows up within seconds.
+            let later = try fixture.backup(["--sandbox-id", "web-1", "--meta", "env=prod", "--meta", "team=a"])
+            #expect(waitFor { fixture.names("by-id") == [later, wanted].sorted() }, "\(fixture.names("by-id"))")
+            try fixture.unmountAndExpectDaemonGone()
+        }
+    }
+
+    @Test("an fstab line with the source all mounts the browser with mount -T FSTAB DIR; umount ends it")
+    func browserFstabLine() throws {
+        guard try requireFuse() else { return }
+        let fixture = try HelperFixture()
+        defer { fixture.remove() }
+        let fstab = fixture.work.child("fstab")
+        let options =
+            "ro,_netdev,nofail,x-systemd.automount,store=file://\(fixture.store),cache_dir=\(fixture.cache),"
+            + "refresh=30,max_open=4,allow_other"
+        try Data("all \(fixture.mountpoint) fuse.sqbackup \(options) 0 0\n".utf8).write(to: URL(fileURLWithPath: fstab))
+        try InstalledSqbackup.withSystemHelper(fixture.helper) {
+            let mounted = try Shell.run(["mount", "-T", fstab, fixture.mountpoint])
+            #expect(mounted.succeeded, "\(mounted.stderr)")
+            #expect(MountTable.text.contains("allow_other"), "allow_other did not reach the FUSE mount")
+            #expect(fixture.names("by-id") == [fixture.id])
+            var comparison = TreeComparison()
+            comparison.compareRoot = false
+            let byID = fixture.mountpoint + "/by-id/" + fixture.id
+            #expect(comparison.differences(expected: fixture.source, actual: byID).isEmpty)
+            let status = try SQBackupBinary.run(["status", fixture.mountpoint, "--json"])
+            #expect(status.succeeded && status.stdout.contains("\"openImages\""), "\(status.stdout)\(status.stderr)")
+            try fixture.unmountAndExpectDaemonGone()
+        }
+    }
+
+    @Test(
+        "bad browser options are refused naming the option, and nothing is mounted",
+        arguments: [
+            (source: "all", options: "ro,refresh=soon", named: "'refresh': expected seconds"),
+            (source: "all", options: "ro,refresh=-3", named: "'refresh': expected seconds"),
+            (source: "all", options: "ro,max_open=0", named: "'max_open': expected a number of images from 1 to 4096"),
+            (source: "all", options: "ro,meta=novalue", named: "'meta': expected KEY=VALUE"),
+            (source: "all", options: "ro,sandbox=", named: "'sandbox' needs a value"),
+            (source: "", options: "ro,refresh=5", named: "'refresh' applies to a mount of every backup only"),
+        ])
+    func badBrowserOptions(source: String, options: String, named: String) throws {
+        guard try requireFuse() else { return }
+        let fixture = try HelperFixture()
+        defer { fixture.remove() }
+        let all = "store=file://\(fixture.store),\(options)"
+        try InstalledSqbackup.withSystemHelper(fixture.helper) {
+            let mounted = try Shell.run(
+                ["mount", "-t", "fuse.sqbackup", source.isEmpty ? fixture.id : source, fixture.mountpoint, "-o", all])
+            #expect(!mounted.succeeded)
+            #expect(mounted.stderr.contains(named), "\(mounted.stderr)")
+            #expect(!MountTable.isMounted(fixture.mountpoint))
         }
     }
 

@@ -121,4 +121,34 @@ struct BackupDirectoryListingTests {
         #expect(try all.backups().count == 3)
         #expect(try all.backupIDs().contains(broken) == false, "a broken meta.json, once read, hides its backup")
     }
+
+    @Test("a listing that fails at a refresh keeps the last one until the next refresh; a first one that fails throws")
+    func failedRefreshKeepsLastListing() throws {
+        let setup = ListingFixture()
+        let first = try setup.fixture.seed()
+        let listing = setup.listing()
+        #expect(try listing.backupIDs() == [first.id])
+        #expect(try listing.backups().map(\.id) == [first.id])
+
+        let second = try setup.fixture.seed()
+        setup.store.script.schedule(.fail(.io(object: "backups/", reason: "store down (injected)")), times: 1) {
+            $0.operation == .list
+        }
+        setup.clock.advance(31)
+        #expect(try listing.backupIDs() == [first.id], "a failed refresh emptied or changed the listing")
+        #expect(try listing.backups().map(\.id) == [first.id])
+        #expect(try listing.liveMetadata(first.id)?.id == first.id)
+        // The failure counts as this interval's listing: no request storm while the store is down.
+        #expect(setup.count(.list) == 2)
+
+        setup.clock.advance(31)
+        #expect(try listing.backupIDs() == [first.id, second.id].sorted())
+        #expect(setup.count(.list) == 3)
+
+        let fresh = setup.listing()
+        setup.store.script.schedule(.fail(.io(object: "backups/", reason: "store down (injected)")), times: 1) {
+            $0.operation == .list
+        }
+        #expect(throws: BackupError.self) { try fresh.backupIDs() }
+    }
 }

@@ -11,8 +11,8 @@ import Synchronization
 /// nginx runs in the foreground as a child of a small shell that stops it when this process
 /// exits, so it never outlives the tests. Its config, pid file, logs and
 /// temporary paths live in a directory of their own. The access log records, per request, the
-/// connection's serial number, the request's number on it and whether the TLS session was
-/// resumed: what connection-reuse tests count.
+/// connection's serial number, the request's number on it, whether the TLS session was resumed
+/// (what connection-reuse tests count), and the method and path (what request-cost tests count).
 public final class TLSProxy: @unchecked Sendable {
     /// One request as nginx saw it.
     public struct Entry: Sendable, Equatable {
@@ -26,6 +26,9 @@ public final class TLSProxy: @unchecked Sendable {
         public var httpProtocol: String
         public var method: String
         public var status: Int
+        /// The request's path without its query (so no presigned signature lands in the log):
+        /// `/bucket` for a bucket listing, `/bucket/KEY` for an object.
+        public var path: String
     }
 
     public let port: Int
@@ -120,12 +123,12 @@ public final class TLSProxy: @unchecked Sendable {
         let text = try String(contentsOfFile: directory + "/access.log", encoding: .utf8)
         return text.split(separator: "\n").compactMap { line in
             let words = line.split(separator: " ").map(String.init)
-            guard words.count == 6, let connection = Int(words[0]), let number = Int(words[1]),
+            guard words.count >= 7, let connection = Int(words[0]), let number = Int(words[1]),
                 let status = Int(words[5])
             else { return nil }
             return Entry(
                 connection: connection, connectionRequests: number, sessionReused: words[2] == "r",
-                httpProtocol: words[3], method: words[4], status: status)
+                httpProtocol: words[3], method: words[4], status: status, path: words[6...].joined(separator: " "))
         }
     }
 
@@ -156,7 +159,7 @@ public final class TLSProxy: @unchecked Sendable {
         events { worker_connections 1024; }
         http {
             default_type application/octet-stream;
-            log_format counted '$connection $connection_requests $ssl_session_reused $server_protocol $request_method $status';
+            log_format counted '$connection $connection_requests $ssl_session_reused $server_protocol $request_method $status $uri';
             access_log \(directory)/access.log counted;
             client_body_temp_path \(directory)/client_body;
             proxy_temp_path \(directory)/proxy;

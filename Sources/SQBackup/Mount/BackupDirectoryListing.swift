@@ -10,7 +10,8 @@ import Synchronization
 /// filter or the expiry of that backup is asked for, and then once per version (ETag): listing the
 /// ids again and again reads nothing, and a refresh that finds nothing new reads no meta.json.
 /// Expired backups (`expiresAt` passed) are hidden, as are those the filters leave out; a backup
-/// whose meta.json has not been read yet is listed by id until it is.
+/// whose meta.json has not been read yet is listed by id until it is. A listing that fails keeps
+/// the last one (logged) until the next refresh.
 public final class BackupDirectoryListing: Sendable {
     public let catalog: BackupCatalog
     public let refreshInterval: TimeInterval
@@ -98,7 +99,12 @@ public final class BackupDirectoryListing: Sendable {
         refreshing.lock()
         defer { refreshing.unlock() }
         if let fresh = freshVersions() { return fresh }
-        let listed = try catalog.metaVersions()
+        let listed: [String: String]
+        do {
+            listed = try catalog.metaVersions()
+        } catch {
+            return try lastVersions(after: error)
+        }
         let now = catalog.now()
         state.withLock { state in
             state.versions = listed
@@ -107,6 +113,22 @@ public final class BackupDirectoryListing: Sendable {
             state.metas = state.metas.filter { id, read in listed[id] == read.etag }
         }
         return listed
+    }
+
+    /// A listing that failed (the store is down, a credential expired) keeps the last listing for
+    /// one more interval rather than emptying the mount under its users; the failure is logged.
+    /// With no listing yet there is nothing to keep, and the failure is the caller's.
+    private func lastVersions(after error: any Error) throws -> [String: String] {
+        let now = catalog.now()
+        let kept = state.withLock { state -> [String: String]? in
+            guard state.listedAt != nil else { return nil }
+            state.listedAt = now
+            return state.versions
+        }
+        guard let kept else { throw error }
+        logger.warning(
+            "listing the store failed; the last listing (\(kept.count) backups) stays until the next refresh: \(error)")
+        return kept
     }
 
     private func freshVersions() -> [String: String]? {

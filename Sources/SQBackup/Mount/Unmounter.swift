@@ -21,8 +21,9 @@ public enum Unmounter {
             if umount2(path, lazy ? Int32(MNT_DETACH) : 0) == 0 { return }
             let code = errno
             switch code {
-            case EINVAL: throw BackupError(.mountFailed, "\(path) is not a mountpoint")
-            case ENOENT: throw BackupError(.mountFailed, "\(path) does not exist")
+            // No such mount is "not found", as for `status`: scripts tell it from a failed unmount.
+            case EINVAL: throw BackupError(.notFound, "\(path) is not a mountpoint")
+            case ENOENT: throw BackupError(.notFound, "\(path) does not exist")
             case EBUSY:
                 throw BackupError(.mountFailed, "\(path) is busy (files are open there)", reason: .busy(path: path))
             default: throw BackupError(.mountFailed, "unmount \(path): \(String(cString: strerror(code)))")

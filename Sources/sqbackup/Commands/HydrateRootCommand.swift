@@ -9,7 +9,12 @@ import SQBackup
 /// `sqbackup hydrate-root TARGET` (internal): the background process of `restore --lazy --hydrate`.
 struct HydrateRootCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "hydrate-root", abstract: "Copy a lazy root's files into its upper layer.",
+        commandName: "hydrate-root",
+        abstract: "Internal: copy a lazy root's files into its upper layer (started by `restore --lazy --hydrate`).",
+        discussion: """
+            Not for direct use: it takes no output flags and reports through the root's hydration.json,
+            which `sqbackup status [--json]` shows.
+            """,
         shouldDisplay: false)
 
     @Argument(help: "The target of a lazy root.")

@@ -3,6 +3,10 @@ import Foundation
 import Logging
 import SQBackup
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 // `sqbackup mount --all MOUNTPOINT`: every backup of the store, as a daemon like a single mount.
 extension MountCommand {
     func runAll(mountpoint: String) throws {
@@ -33,15 +37,20 @@ extension MountCommand {
                 mountpoint: mountpoint, settings: try browser.settings(image: imageSettings()),
                 logger: Logger(label: "sqbackup.mount"))
         } catch {
-            let message = (error as? BackupError).map(FlagHints.report) ?? "\(error)"
-            // A daemon reports through the pipe; the launcher prints it once.
-            if let readiness { readiness.fail(message) } else { CommandSupport.printError(message) }
+            // A daemon reports through the pipe and the launcher prints it once, with its exit status.
+            guard let readiness else { return try CommandSupport.reporting { () throws -> Void in throw error } }
+            readiness.fail((error as? BackupError).map(FlagHints.report) ?? "\(error)")
             throw ExitCode(1)
         }
         mounted.serve(unmountOnSignals: true) {
             if let readiness {
                 DaemonLauncher.detachStandardStreams(logFile: logFile)
                 readiness.ready()
+            } else if outputFlags.json {
+                try? Console.document(
+                    MountDocument(
+                        mountpoint: mountpoint, image: BrowserFlags.allSource, pid: getpid(), foreground: true,
+                        verified: verify, warnings: []))
             }
         }
     }

@@ -17,6 +17,9 @@ extension MountCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        if let option = list.browserOption, !browser.mountsAll(source: image) {
+            throw ValidationError(MountOptionError.browserOnly(option).description)
+        }
         var command = self
         command.mountOptions = nil
         if let store = list.store { command.storeFlags.store = store }
@@ -26,6 +29,10 @@ extension MountCommand {
         if let size = list.memoryCache { command.memoryCache = size }
         if list.prefetchAll { command.prefetch = .all }
         if !list.verify { command.verify = false }
+        if let seconds = list.refreshSeconds { command.browser.refresh = seconds }
+        if let count = list.maxOpen { command.browser.maxOpen = count }
+        if let sandbox = list.sandbox { command.browser.sandbox = sandbox }
+        command.browser.meta += list.metadata
         command.options += list.fuseOptions
         return (command, list.credentialsFile)
     }

@@ -40,7 +40,8 @@ struct MountCommand: ParsableCommand {
         help: ArgumentHelp(
             "A mount(8)-style option list, as mount.fuse.sqbackup passes it from `mount -t fuse.sqbackup` "
                 + "and fstab: store=, credentials=FILE, cache_dir=, cache_size=, memory_cache=, prefetch=all, "
-                + "ca_bundle=, no_verify, allow_other, plus generic options such as ro, nofail, _netdev, x-systemd.*.",
+                + "ca_bundle=, no_verify, allow_other; for the source 'all' also refresh=, max_open=, sandbox=, "
+                + "meta=KEY=VALUE; plus generic options such as ro, nofail, _netdev, x-systemd.*.",
             valueName: "list"))
     var mountOptions: String?
 

@@ -16,11 +16,12 @@ struct StatusCommand: ParsableCommand {
         Console.start(outputFlags)
         try CommandSupport.reporting {
             var statuses = StatusChannel.query()
-            let roots = LazyRoot.all(stateRoot: LazyRoot.stateRoot(environment: ProcessInfo.processInfo.environment))
+            var roots = LazyRoot.all(stateRoot: LazyRoot.stateRoot(environment: ProcessInfo.processInfo.environment))
             if let mountpoint {
                 var wanted = CommandSupport.absolute(mountpoint)
                 // A lazy root answers for the mount under it.
-                if let root = roots.first(where: { $0.target == LazyRoot.canonical(wanted) }) {
+                roots = roots.filter { $0.target == LazyRoot.canonical(wanted) }
+                if let root = roots.first {
                     wanted = root.lower
                     if !outputFlags.json { Console.result(describe(root)) }
                 }
@@ -29,7 +30,10 @@ struct StatusCommand: ParsableCommand {
                     throw BackupError(.notFound, "no sqbackup mount at \(wanted) (see `sqbackup status`)")
                 }
             }
-            if outputFlags.json { return try Console.document(statuses) }
+            if outputFlags.json {
+                return try Console.document(
+                    StatusDocument(mounts: statuses, lazyRoots: roots.map(LazyRootDocument.init)))
+            }
             if mountpoint == nil {
                 for root in roots { Console.result(describe(root)) }
             }
@@ -61,10 +65,8 @@ struct StatusCommand: ParsableCommand {
         }
         if let hydration = root.hydration {
             let progress = hydration.progress
-            let state =
-                progress.finished
-                ? "done"
-                : LazyRestore.isHydrator(hydration.pid, of: root) ? "running (pid \(hydration.pid))" : "stopped"
+            var state = LazyRootDocument.state(of: hydration, in: root)
+            if state == "running" { state += " (pid \(hydration.pid))" }
             text +=
                 "\n  hydration \(state): \(progress.filesDone)/\(progress.filesTotal) files, "
                 + "\(progress.bytesDone)/\(progress.bytesTotal) bytes"

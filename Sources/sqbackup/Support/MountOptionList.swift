@@ -15,6 +15,12 @@ struct MountOptionList: Equatable {
     var prefetchAll = false
     var caBundle: String?
     var verify = true
+    /// The browser's settings, for the source `all` (`mount --all`): `refresh=`, `max_open=`,
+    /// `sandbox=` and `meta=KEY=VALUE` (repeatable).
+    var refreshSeconds: Double?
+    var maxOpen: Int?
+    var sandbox: String?
+    var metadata: [String] = []
     /// Options for libfuse and the kernel (`allow_other`).
     var fuseOptions: [String] = []
 
@@ -57,8 +63,34 @@ struct MountOptionList: Equatable {
                 throw .invalidValue(option: name, expected: "all or none")
             }
             prefetchAll = prefetch == .all
+        case "refresh":
+            // mount(8) users write durations as systemd does (30s, 5m); a bare number is seconds.
+            guard let seconds = try? CommandSupport.parseDuration(try Self.required(value, name)) else {
+                throw .invalidValue(option: name, expected: "seconds, or a duration such as 30s or 5m")
+            }
+            refreshSeconds = seconds
+        case "max_open":
+            guard let count = Int(try Self.required(value, name)), (1...4096).contains(count) else {
+                throw .invalidValue(option: name, expected: "a number of images from 1 to 4096")
+            }
+            maxOpen = count
+        case "sandbox": sandbox = try Self.required(value, name)
+        case "meta":
+            let pair = try Self.required(value, name)
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                throw .invalidValue(option: name, expected: "KEY=VALUE (meta=KEY=VALUE)")
+            }
+            metadata.append(pair)
         default: throw .unknown(name)
         }
+    }
+
+    /// The first option given that only a mount of every backup (the source `all`) uses, if any.
+    var browserOption: String? {
+        if refreshSeconds != nil { return "refresh" }
+        if maxOpen != nil { return "max_open" }
+        if sandbox != nil { return "sandbox" }
+        return metadata.isEmpty ? nil : "meta"
     }
 
     private static func required(_ value: String?, _ name: String) throws(MountOptionError) -> String {
