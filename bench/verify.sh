@@ -7,10 +7,12 @@
 #
 # The tree (bench/out/verify-tree) is mostly incompressible: random files of 64 MiB plus a 64 MiB
 # slice of bench/make_tree.py's mixed tree, so the image is about as large as the tree. One backup
-# goes to a local directory store (bench/out/verify-store, warm in the page cache for both sides),
-# one to the local S3 server (moto, Tests/Servers/s3_server.py, multipart upload). Runs alternate
-# ours / baseline; prints medians and the ratio baseline/ours as a speed (target ≥ 0.9×).
-# SQBACKUP_BIN overrides the sqbackup binary (default: a release build in .build-bench).
+# goes to a local directory store (bench/out/verify-store), read both warm in the page cache and
+# cold (drop_caches before each run of either side: root), one to the local S3 server (moto,
+# Tests/Servers/s3_server.py, multipart upload). Runs alternate ours / baseline; prints medians
+# and the ratio baseline/ours as a speed (target ≥ 0.9×).
+# SQBACKUP_BIN overrides the sqbackup binary (default: a release build in .build-bench);
+# BENCH_SKIP_S3=1 leaves out the S3 server (a minute or more per run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 megabytes=${1:-1024}
@@ -59,7 +61,8 @@ local_env=(env SQBACKUP_STORE= SQBACKUP_STORE_DIR="$store" BACKUP_BUCKET_NAME= R
 backup_id() { sed -n 's/^backup \([0-9a-f-]*\)$/\1/p'; }
 rm -rf "$store"
 local_id=$("${local_env[@]}" "$SQBACKUP_BIN" create "$tree" --threads 2 | backup_id)
-s3_id=$("${s3_env[@]}" "$SQBACKUP_BIN" create "$tree" --threads 2 | backup_id)
+s3_id=
+[ -n "${BENCH_SKIP_S3:-}" ] || s3_id=$("${s3_env[@]}" "$SQBACKUP_BIN" create "$tree" --threads 2 | backup_id)
 image=$store/backups/$local_id/data.sqsh
 size=$(stat -c %s "$image")
 echo "image: $((size / 1048576)) MiB; local $local_id, S3 $s3_id"
@@ -79,13 +82,22 @@ verify_s3() {
     echo "$end - $start" | bc
 }
 
+drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+
 : > "$out/verify-times"
 for run in $(seq "$runs"); do
+    cat "$image" > /dev/null
     echo "local ours $(verify_local)" >> "$out/verify-times"
     echo "local raw $(python3 bench/parallel_read.py file "$image")" >> "$out/verify-times"
-    echo "s3 ours $(verify_s3)" >> "$out/verify-times"
-    echo "s3 raw $(python3 bench/parallel_read.py s3 "backups/$s3_id/data.sqsh")" >> "$out/verify-times"
-    echo "run $run: $(tail -4 "$out/verify-times" | tr '\n' ' ')" >&2
+    drop_caches
+    echo "cold ours $(verify_local)" >> "$out/verify-times"
+    drop_caches
+    echo "cold raw $(python3 bench/parallel_read.py file "$image")" >> "$out/verify-times"
+    if [ -n "$s3_id" ]; then
+        echo "s3 ours $(verify_s3)" >> "$out/verify-times"
+        echo "s3 raw $(python3 bench/parallel_read.py s3 "backups/$s3_id/data.sqsh")" >> "$out/verify-times"
+    fi
+    echo "run $run: $(tail -n "$([ -n "$s3_id" ] && echo 6 || echo 4)" "$out/verify-times" | tr '\n' ' ')" >&2
 done
 
 report() {
@@ -98,4 +110,5 @@ report() {
 }
 echo "medians of $runs runs, load average $(cut -d' ' -f1-3 /proc/loadavg):"
 report local
-report s3
+report cold
+[ -z "$s3_id" ] || report s3

@@ -94,6 +94,17 @@ public struct BlockDigestTable: Sendable, Equatable {
     /// Every entry, in offset order.
     public var entries: [Entry] { (0..<count).map(entry(atIndex:)) }
 
+    /// Where the entries end when they lie end to end from offset 0, without a gap; nil when
+    /// there is a gap or no entry.
+    public var contiguousEnd: UInt64? {
+        var end: UInt64 = 0
+        for index in offsets.indices {
+            guard offsets[index] == end else { return nil }
+            end += UInt64(lengths[index])
+        }
+        return offsets.isEmpty ? nil : end
+    }
+
     /// The first entry of `kind`, e.g. the superblock or the metadata region.
     public func first(_ kind: Kind) -> Entry? {
         kinds.firstIndex(of: kind).map(entry(atIndex:))

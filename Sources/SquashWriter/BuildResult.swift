@@ -33,6 +33,8 @@ public struct BuildResult: Sendable {
     /// The digest of every stored block, the superblock and the metadata tables; nil when
     /// `BuildOptions.blockDigests` was off.
     public var blockDigests: BlockDigestTable?
+    /// Blocks the storing thread hashed itself because no compression worker had (normally 0).
+    public var blocksHashedWhereStored = 0
     /// Everything the build worked around.
     public var warnings: [BuildWarning] = []
     /// Where the time went.

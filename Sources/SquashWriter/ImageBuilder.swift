@@ -67,6 +67,7 @@ public struct ImageBuilder: Sendable {
         result.dedupBytes = data.dedupBytes
         result.modificationTime = tree.newestMtime
         result.blockDigests = blockDigests
+        result.blocksHashedWhereStored = objects.digests?.hashedInLine ?? 0
         result.warnings = warnings.withLock { $0 }
         result.timings = phases.timings
         phases.progress.phase = .finished
@@ -151,7 +152,7 @@ public struct ImageBuilder: Sendable {
         recorder.record(
             BlockDigestTable.Entry(
                 offset: metadata.start, length: UInt32(metadata.length), kind: .metadata, digest: metadata.digest))
-        head.withUnsafeBytes { recorder.record(.superblock, offset: 0, bytes: $0) }
+        head.withUnsafeBytes { recorder.record(BlockDigestTable.Entry(offset: 0, kind: .superblock, bytes: $0)) }
         do {
             return try recorder.table()
         } catch {

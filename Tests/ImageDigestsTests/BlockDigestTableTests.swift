@@ -92,4 +92,16 @@ struct BlockDigestTableTests {
         #expect(table.count == 64)
         #expect(table.check(Self.blockA[...], at: 59 * 4096) == .verified)
     }
+
+    @Test("contiguousEnd: where entries tiling the image from 0 end; nil with a gap")
+    func contiguousEnd() throws {
+        func entry(_ offset: UInt64, _ length: Int) -> BlockDigestTable.Entry {
+            BlockDigestTable.Entry(
+                offset: offset, length: UInt32(length), kind: .dataBlock, digest: [UInt8](repeating: 0, count: 32))
+        }
+        #expect(try BlockDigestTable(entries: [entry(96, 10), entry(0, 96), entry(106, 4)]).contiguousEnd == 110)
+        #expect(try BlockDigestTable(entries: [entry(0, 96), entry(97, 10)]).contiguousEnd == nil)
+        #expect(try BlockDigestTable(entries: [entry(1, 96)]).contiguousEnd == nil)
+        #expect(try BlockDigestTable(entries: []).contiguousEnd == nil)
+    }
 }

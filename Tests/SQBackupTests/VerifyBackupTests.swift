@@ -28,7 +28,7 @@ struct VerifyBackupTests {
         let seen = ProgressRecorder()
         let report = try verifier(damaged, rangeBytes: rangeBytes).verify(id: damaged.id) { seen.add($0) }
         #expect(report.ok && report.verified && report.tableOk == true)
-        #expect(report.imageHash == .ok)
+        #expect(report.imageHash == .ok && report.imageHashFromBlocks)
         #expect(report.damaged == [])
         #expect(report.bytesChecked == damaged.backup.sizeBytes)
         #expect(report.damageError == nil)
@@ -49,7 +49,7 @@ struct VerifyBackupTests {
         try damaged.flipByte(at: fragment.offset + 1)
         let report = try verifier(damaged, rangeBytes: rangeBytes).verify(id: damaged.id)
         #expect(!report.ok && report.tableOk == true)
-        #expect(report.imageHash == .mismatch)
+        #expect(report.imageHash == .mismatch && report.imageHashFromBlocks)
         #expect(
             report.damaged == [
                 DamagedRegion(offset: block.offset, length: UInt32(block.length), kind: .data, files: ["big.bin"]),
@@ -125,14 +125,54 @@ struct VerifyBackupTests {
         for rangeBytes in [50_000, 8 << 20] {
             var verifier = verifier(damaged, rangeBytes: rangeBytes)
             verifier.maximumRangeBytes = rangeBytes  // 50 KB: parts hashed piece by piece; 8 MiB: a part per read
+            verifier.recomputeImageHash = true
             let report = try verifier.verify(id: damaged.id)
-            #expect(report.ok && report.imageHash == .ok, "range \(rangeBytes)")
+            #expect(report.ok && report.imageHash == .ok && !report.imageHashFromBlocks, "range \(rangeBytes)")
         }
         let block = damaged.dataBlocks[60]  // in the second part
         try damaged.flipByte(at: block.offset + 7)
+        for recompute in [false, true] {
+            var verifier = BackupVerifier(catalog: damaged.fixture.catalog)
+            verifier.recomputeImageHash = recompute
+            let report = try verifier.verify(id: damaged.id)
+            #expect(report.imageHash == .mismatch && report.imageHashFromBlocks == !recompute)
+            #expect(report.damaged.map(\.offset) == [block.offset] && report.damaged.first?.files == ["big.bin"])
+        }
+    }
+
+    @Test("a flipped byte in the padding after the metadata: the image differs, though no block does")
+    func damagedPadding() throws {
+        let work = try TemporaryDirectory("verify-padding")
+        defer { work.remove() }
+        let damaged = try DamagedBackupFixture.make(.local, work: work)
+        defer { damaged.fixture.cleanup() }
+        try #require(damaged.metadata.end < damaged.backup.sizeBytes, "the image has no padding to damage")
+        try damaged.flipByte(at: damaged.backup.sizeBytes - 1)
         let report = try BackupVerifier(catalog: damaged.fixture.catalog).verify(id: damaged.id)
-        #expect(report.imageHash == .mismatch)
-        #expect(report.damaged.map(\.offset) == [block.offset] && report.damaged.first?.files == ["big.bin"])
+        #expect(!report.ok && report.imageHashFromBlocks)
+        #expect(report.imageHash == .mismatch && report.damaged == [])
+    }
+
+    @Test("recomputeImageHash checks meta.json's own hash, which the block digests alone cannot")
+    func recomputedImageHash() throws {
+        let work = try TemporaryDirectory("verify-recompute")
+        defer { work.remove() }
+        let damaged = try DamagedBackupFixture.make(.local, work: work)
+        defer { damaged.fixture.cleanup() }
+        var verifier = BackupVerifier(catalog: damaged.fixture.catalog)
+        verifier.recomputeImageHash = true
+        let intact = try verifier.verify(id: damaged.id)
+        #expect(intact.ok && intact.imageHash == .ok && !intact.imageHashFromBlocks)
+
+        let metaKey = "backups/\(damaged.id)/meta.json"
+        var object =
+            try JSONSerialization.jsonObject(with: Data(try damaged.fixture.store.get(metaKey))) as! [String: Any]
+        let recorded = try #require(object["sha256"] as? String)
+        object["sha256"] = String(repeating: "0", count: recorded.count)
+        try damaged.fixture.store.put(metaKey, bytes: Array(try JSONSerialization.data(withJSONObject: object)))
+        #expect(try verifier.verify(id: damaged.id).imageHash == .mismatch)
+        let fromBlocks = try BackupVerifier(catalog: damaged.fixture.catalog).verify(id: damaged.id)
+        #expect(fromBlocks.ok && fromBlocks.imageHashFromBlocks)
     }
 
     @Test("a missing backup is BACKUP_NOT_FOUND")

@@ -57,6 +57,27 @@ import Testing
         #expect(failing == [victim])
     }
 
+    @Test(
+        "the compression workers hash the blocks: none is left for the storing thread, and the digests are right",
+        arguments: [1, 2], [CompressorKind.zstd, .lz4])
+    func hashedOnWorkers(threads: Int, compressor: CompressorKind) throws {
+        let source = try Fixtures.standardSource()
+        let work = try TemporaryDirectory("writer-digests-workers")
+        defer { work.remove() }
+        let path = work.child("image.sqfs")
+        let result = try Fixtures.build(source, to: path) {
+            $0.threads = threads
+            $0.compressor = compressor
+        }
+        let table = try #require(result.blockDigests)
+        #expect(result.blocksHashedWhereStored == 0)
+        let image = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let blocks = table.entries.filter { $0.kind == .dataBlock || $0.kind == .fragmentBlock }
+        #expect(blocks.count > 50)
+        let wrong = blocks.filter { table.check(image[Int($0.offset)..<Int($0.end)], at: $0.offset) != .verified }
+        #expect(wrong == [])
+    }
+
     @Test("recording digests can be turned off, and does not change the image")
     func optional() throws {
         let source = try Fixtures.standardSource()

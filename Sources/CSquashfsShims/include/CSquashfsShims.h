@@ -58,6 +58,17 @@ static inline const sqfs_u8 *sqb_xattr_value_bytes(const sqfs_xattr_value_t *val
  * returns NULL (and leaves inner alone) only on allocation failure. */
 sqfs_compressor_t *sqb_compressor_no_grow(sqfs_compressor_t *inner);
 
+/* Called with each block a compressor made, on the thread that compressed it: `block` is the
+ * input buffer, `stored` the `size` bytes that will be stored (the compressed output, or the
+ * input itself when compressing did not shrink it). */
+typedef void (*sqb_block_compressed_fn)(void *ctx, const uint8_t *block, const uint8_t *stored, uint32_t size);
+
+/* sqb_compressor_no_grow that also reports every block it compresses to `observe`; copies (the
+ * block processor gives each worker one) report to the same observer. `ctx` must outlive every
+ * copy. Takes ownership of inner; returns NULL (and leaves inner alone) on allocation failure. */
+sqfs_compressor_t *sqb_compressor_no_grow_observed(sqfs_compressor_t *inner, void *ctx,
+                                                   sqb_block_compressed_fn observe);
+
 /* ---- a block writer that reports each block it stores ---- */
 
 typedef void (*sqb_block_written_fn)(void *ctx, uint64_t location, uint32_t size, uint32_t flags,

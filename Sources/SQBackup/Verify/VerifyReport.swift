@@ -21,6 +21,10 @@ public struct VerifyReport: Codable, Sendable, Equatable {
     public var tableOk: Bool?
     /// How the whole image compared with meta.json's hash.
     public var imageHash: ImageHash
+    /// The image hash was decided by the block checks instead of being computed again: the digest
+    /// table covers every byte of the image (the rest is zero padding, also checked), so all
+    /// entries matching means the image is the one create hashed, and any damage means it is not.
+    public var imageHashFromBlocks: Bool
     /// Stretches of the image whose bytes differ from their recorded digest, in image order.
     public var damaged: [DamagedRegion]
     /// Why the table or the metadata could not be used, in words (empty when nothing went wrong).
@@ -29,13 +33,14 @@ public struct VerifyReport: Codable, Sendable, Equatable {
     /// A report; `ok` follows from the rest.
     public init(
         id: String, verified: Bool, bytesChecked: UInt64, tableOk: Bool?, imageHash: ImageHash,
-        damaged: [DamagedRegion], notes: [String] = []
+        imageHashFromBlocks: Bool = false, damaged: [DamagedRegion], notes: [String] = []
     ) {
         self.id = id
         self.verified = verified
         self.bytesChecked = bytesChecked
         self.tableOk = tableOk
         self.imageHash = imageHash
+        self.imageHashFromBlocks = imageHashFromBlocks
         self.damaged = damaged
         self.notes = notes
         self.ok = tableOk != false && imageHash != .mismatch && damaged.isEmpty

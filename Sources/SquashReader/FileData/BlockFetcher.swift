@@ -227,9 +227,10 @@ final class BlockFetcher: Sendable {
             }
             statistics.bytesFetched.add(payload.count, ordering: .relaxed)
             var persist = [(offset: UInt64, bytes: ArraySlice<UInt8>)]()
-            for member in run.members {
+            let checks = concurrentChecks(of: run, payload)
+            for (index, member) in run.members.enumerated() {
                 let stored = run.storedBytes(of: member.reference, in: payload)
-                let result = verify(stored, member.reference).map { .failure($0) } ?? decode(stored, member.reference)
+                let result = self.result(of: stored, member.reference, at: index, checks: checks)
                 if case .success = result, diskWriter != nil { persist.append((member.reference.offset, stored)) }
                 publish(member, result)
             }
@@ -244,12 +245,43 @@ final class BlockFetcher: Sendable {
     /// (or the table has no such block). nil when it checks out, or when reads are unverified.
     private func verify(_ stored: ArraySlice<UInt8>, _ reference: BlockReference) -> ImageError? {
         guard let digests, digests.check(stored, at: reference.offset) != .verified else { return nil }
+        return damaged(stored, reference)
+    }
+
+    /// A fetched block as its data, or why not; with `checks`, decompressed while its digest is
+    /// checked on another core, and used only once the check says it is intact.
+    private func result(of stored: ArraySlice<UInt8>, _ reference: BlockReference, at index: Int, checks: RunChecks?)
+        -> Result<Block, any Error>
+    {
+        guard let checks else { return verify(stored, reference).map { .failure($0) } ?? decode(stored, reference) }
+        let decoded = decode(stored, reference, counting: false)
+        guard checks.isIntact(index) else { return .failure(damaged(stored, reference)) }
+        if case .failure = decoded { statistics.corruptBlocks.add(1, ordering: .relaxed) }
+        return decoded
+    }
+
+    private func damaged(_ stored: ArraySlice<UInt8>, _ reference: BlockReference) -> ImageError {
         statistics.corruptBlocks.add(1, ordering: .relaxed)
         return .damagedBlock(image: imageName, offset: reference.offset, length: stored.count)
     }
 
+    /// The checks of a run's blocks started on another core, when the run has compressed blocks
+    /// to decompress meanwhile; nil when reads are unverified or there is nothing to overlap.
+    private func concurrentChecks(of run: FetchPlanner.Run<Item>, _ payload: [UInt8]) -> RunChecks? {
+        guard let digests, run.members.contains(where: { BlockWord.isCompressed($0.reference.word) }) else {
+            return nil
+        }
+        return RunChecks(
+            blocks: run.members.map { ($0.reference.offset, run.storedBytes(of: $0.reference, in: payload)) },
+            table: digests)
+    }
+
     /// A stored block as its data: decompressed, or (stored uncompressed) the slice itself.
-    private func decode(_ stored: ArraySlice<UInt8>, _ reference: BlockReference) -> Result<Block, any Error> {
+    /// `counting`: whether a block that does not decode counts as corrupt now (not while its
+    /// digest check is still out).
+    private func decode(_ stored: ArraySlice<UInt8>, _ reference: BlockReference, counting: Bool = true)
+        -> Result<Block, any Error>
+    {
         let bytes: Block?
         if BlockWord.isCompressed(reference.word) {
             bytes = stored.withUnsafeBytes { raw in
@@ -259,7 +291,7 @@ final class BlockFetcher: Sendable {
             bytes = stored
         }
         guard let bytes, reference.expectedSize.map({ $0 == bytes.count }) ?? (bytes.count <= blockSize) else {
-            statistics.corruptBlocks.add(1, ordering: .relaxed)
+            if counting { statistics.corruptBlocks.add(1, ordering: .relaxed) }
             return .failure(
                 ImageError.corrupt(
                     image: imageName,

@@ -63,6 +63,13 @@ final class LibraryObjects {
 
         (blockWriter, digests) = try Self.makeBlockWriter(file: file, options: options)
         objects.append(UnsafeMutableRawPointer(blockWriter))
+        // With digests, the block processor's workers get a compressor of their own that hashes
+        // each block where it is compressed (the meta writers keep the plain one).
+        var workerCompressor = compressor
+        if let digests {
+            workerCompressor = try Self.makeCompressor(options, observer: digests)
+            objects.append(UnsafeMutableRawPointer(workerCompressor))
+        }
         fragmentTable = try made(sqfs_frag_table_create(0), "create the fragment table")
         objects.append(UnsafeMutableRawPointer(fragmentTable))
         // Blocks in flight: enough that the reading thread rarely waits on the workers, capped at
@@ -70,7 +77,7 @@ final class LibraryObjects {
         let backlog = max(8, min(options.threads * 32, (64 << 20) / options.blockSize))
         processor = try made(
             sqfs_block_processor_create(
-                options.blockSize, compressor, UInt32(options.threads), backlog, blockWriter, fragmentTable),
+                options.blockSize, workerCompressor, UInt32(options.threads), backlog, blockWriter, fragmentTable),
             "start the block processor")
         objects.append(UnsafeMutableRawPointer(processor))
         idTable = try made(sqfs_id_table_create(0), "create the id table")
@@ -91,8 +98,11 @@ final class LibraryObjects {
         complete = true
     }
 
-    /// The configured compressor, wrapped so that a block is never stored larger than its input.
-    private static func makeCompressor(_ options: BuildOptions) throws -> UnsafeMutablePointer<sqfs_compressor_t> {
+    /// The configured compressor, wrapped so that a block is never stored larger than its input,
+    /// and, given an `observer`, so that each block it compresses is hashed there.
+    private static func makeCompressor(_ options: BuildOptions, observer: BlockDigestRecorder? = nil) throws
+        -> UnsafeMutablePointer<sqfs_compressor_t>
+    {
         var config = sqfs_compressor_config_t()
         let name = options.compressor.rawValue
         var code = sqfs_compressor_config_init(&config, options.compressor.libraryID, options.blockSize, 0)
@@ -105,7 +115,15 @@ final class LibraryObjects {
         var inner: UnsafeMutablePointer<sqfs_compressor_t>?
         code = sqfs_compressor_create(&config, &inner)
         guard code == 0 else { throw BuildError.library(operation: "create the \(name) compressor", code: code) }
-        guard let wrapped = sqb_compressor_no_grow(inner) else {
+        // The recorder outlives the compressor: LibraryObjects holds both and destroys the compressor first.
+        let wrapped =
+            if let observer {
+                sqb_compressor_no_grow_observed(
+                    inner, Unmanaged.passUnretained(observer).toOpaque(), Self.blockCompressed)
+            } else {
+                sqb_compressor_no_grow(inner)
+            }
+        guard let wrapped else {
             sqb_destroy(inner)
             throw BuildError.library(operation: "wrap the compressor", code: SQFS_ERROR_ALLOC.rawValue)
         }
@@ -132,13 +150,21 @@ final class LibraryObjects {
         return (observed, recorder)
     }
 
-    /// Called by the block writer, on the thread that stores blocks, for each block it stored.
+    /// Called by the block writer, on the thread that stores blocks, for each block it stored: takes
+    /// the digest a worker computed, or hashes the block here.
     private static let recordBlock: sqb_block_written_fn = { context, location, size, flags, data in
         guard let context, let data else { return }
         let kind: BlockDigestTable.Kind =
             flags & UInt32(SQFS_BLK_FRAGMENT_BLOCK.rawValue) != 0 ? .fragmentBlock : .dataBlock
         Unmanaged<BlockDigestRecorder>.fromOpaque(context).takeUnretainedValue()
             .record(kind, offset: location, bytes: UnsafeRawBufferPointer(start: data, count: Int(size)))
+    }
+
+    /// Called by a compression worker for each block it compressed, with the bytes to be stored.
+    private static let blockCompressed: sqb_block_compressed_fn = { context, block, stored, size in
+        guard let context, let block, let stored else { return }
+        Unmanaged<BlockDigestRecorder>.fromOpaque(context).takeUnretainedValue()
+            .compressed(buffer: block, stored: UnsafeRawBufferPointer(start: stored, count: Int(size)))
     }
 
     deinit {

@@ -7,7 +7,10 @@ enum VerifyFormatting {
         let size = BackupFormatting.size(report.bytesChecked)
         if report.ok {
             if report.verified {
-                lines.append("\(report.id): OK (\(size) checked: every block and the image hash)")
+                let what =
+                    report.imageHashFromBlocks
+                    ? "every block, which together are the whole image" : "every block and the image hash"
+                lines.append("\(report.id): OK (\(size) checked: \(what))")
             } else {
                 let hash =
                     report.imageHash == .ok ? "the image hash matches" : "no image hash recorded either"
