@@ -2,6 +2,7 @@ import BackupTestSupport
 import Foundation
 import SQBackup
 import Storage
+import Synchronization
 import TestSupport
 import Testing
 
@@ -21,11 +22,19 @@ struct BackupClientVerifyTests {
         script.schedule(.delay(.milliseconds(500))) { $0.key.hasSuffix("/data.sqsh") }
 
         let start = script.requests.count
-        let task = Task { try await client.verify(backup.id, parallelReads: 1) }
-        while script.requests.dropFirst(start).filter({ $0.key.hasSuffix("/data.sqsh") }).isEmpty {
-            try await Task.sleep(for: .milliseconds(20))
+        // Cancelled by the store the moment the first read of the image arrives (and is held back):
+        // a test thread polling the log can wake too late on a loaded machine.
+        let running = Mutex<Task<VerifyReport, any Error>?>(nil)
+        script.schedule(.delay(.zero)) { request in
+            if request.key.hasSuffix("/data.sqsh") { running.withLock { $0?.cancel() } }
+            return false
         }
-        task.cancel()
+        // Set under the lock, so the store cannot look for the task before it is there.
+        let task = running.withLock { running in
+            let task = Task { try await client.verify(backup.id, parallelReads: 1) }
+            running = task
+            return task
+        }
         let error = await #expect(throws: BackupError.self) { _ = try await task.value }
         #expect(error?.code == .interrupted, "\(String(describing: error))")
         #expect(error?.message.contains("the verify stopped") == true, "\(String(describing: error))")
