@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Image build benchmark: sqbackup's builder vs mksquashfs, same compressor, level and block size.
 #
-#   bench/create.sh [LEVEL] [BLOCK_SIZE]        (defaults: 3 and 131072)
+#   bench/create.sh [LEVEL] [BLOCK_SIZE] [RUNS]        (defaults: 3, 131072 and 5)
 #
-# Generates a deterministic ~200 MB mixed tree once (bench/out/tree), then times three runs of
+# Generates a deterministic ~200 MB mixed tree once (bench/out/tree), then times RUNS runs of
 #   sqbackup create TREE --output IMG --compressor zstd --level L --block-size B --threads 2
 # and of
 #   mksquashfs TREE IMG -comp zstd -Xcompression-level L -b B -processors 2 -noappend
-# and prints the medians and the ratios ours/mksquashfs (target: time ≤ 1.0×, size ≤ 1.02×).
+# and prints the medians and the ratios ours/mksquashfs (target: time ≤ 1.0×, size ≤ 1.0×), with
+# each tool's CPU time (user + system, median) and the load average, since the machine is shared.
 #
 # SQBACKUP_BIN overrides the sqbackup binary (default: a release build in .build-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 level=${1:-3}
 block=${2:-131072}
+runs=${3:-5}
 out=bench/out
 tree=$out/tree
 . bench/common.sh
@@ -22,42 +24,49 @@ bench_tree "$tree" 200
 bench_binary
 
 
+# timed FILE COMMAND…: runs COMMAND and appends "wall cpu" (seconds) to FILE.
+timed() {
+    local file=$1
+    shift
+    /usr/bin/time -a -o "$file" -f '%e %U %S' "$@" > /dev/null
+}
+
 run_ours() {
     rm -f "$out/ours.sqfs"
-    local start end
-    start=$(seconds)
-    "$SQBACKUP_BIN" create "$tree" --output "$out/ours.sqfs" --compressor zstd --level "$level" \
-        --block-size "$block" --threads 2 > /dev/null
-    end=$(seconds)
-    echo "$end - $start" | bc
+    timed "$out/ours.times" "$SQBACKUP_BIN" create "$tree" --output "$out/ours.sqfs" --compressor zstd --level "$level" \
+        --block-size "$block" --threads 2
 }
 
 run_theirs() {
     rm -f "$out/mksquashfs.sqfs"
-    local start end
-    start=$(seconds)
-    env -u SOURCE_DATE_EPOCH mksquashfs "$tree" "$out/mksquashfs.sqfs" -comp zstd -Xcompression-level "$level" \
-        -b "$block" -processors 2 -noappend -no-progress -quiet > /dev/null
-    end=$(seconds)
-    echo "$end - $start" | bc
+    timed "$out/mksquashfs.times" env -u SOURCE_DATE_EPOCH mksquashfs "$tree" "$out/mksquashfs.sqfs" -comp zstd -Xcompression-level "$level" \
+        -b "$block" -processors 2 -noappend -no-progress -quiet
 }
 
 # Interleaved, so that load from elsewhere on the machine hits both tools alike.
-ours_times=()
-theirs_times=()
-for _ in 1 2 3; do
-    ours_times+=("$(run_ours)")
-    theirs_times+=("$(run_theirs)")
+rm -f "$out/ours.times" "$out/mksquashfs.times"
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+for _ in $(seq "$runs"); do
+    run_ours
+    run_theirs
 done
-ours_time=$(printf '%s\n' "${ours_times[@]}" | median)
-theirs_time=$(printf '%s\n' "${theirs_times[@]}" | median)
+load_after=$(cut -d' ' -f1 /proc/loadavg)
+wall() { awk '{ print $1 }' "$1" | median; }
+cpu() { awk '{ print $2 + $3 }' "$1" | median; }
+spread() { awk '{ print $1 }' "$1" | sort -g | sed -n '1p;$p' | paste -sd- -; }
+ours_time=$(wall "$out/ours.times")
+theirs_time=$(wall "$out/mksquashfs.times")
 ours_size=$(stat -c %s "$out/ours.sqfs")
 theirs_size=$(stat -c %s "$out/mksquashfs.sqfs")
 tree_size=$(du -sb "$tree" | cut -f1)
 
 printf 'tree        %d bytes\n' "$tree_size"
-printf 'zstd level %s, block size %s, 2 threads, median of 3\n' "$level" "$block"
-printf 'sqbackup    %6.2f s  %d bytes\n' "$ours_time" "$ours_size"
-printf 'mksquashfs  %6.2f s  %d bytes\n' "$theirs_time" "$theirs_size"
-printf 'ratio       time %.3f×  size %.3f×\n' "$(echo "$ours_time / $theirs_time" | bc -l)" \
+printf 'zstd level %s, block size %s, 2 threads, median of %s, load average %s → %s\n' "$level" "$block" "$runs" \
+    "$load_before" "$load_after"
+printf 'sqbackup    %6.2f s (runs %s s, CPU %.2f s)  %d bytes\n' "$ours_time" "$(spread "$out/ours.times")" \
+    "$(cpu "$out/ours.times")" "$ours_size"
+printf 'mksquashfs  %6.2f s (runs %s s, CPU %.2f s)  %d bytes\n' "$theirs_time" "$(spread "$out/mksquashfs.times")" \
+    "$(cpu "$out/mksquashfs.times")" "$theirs_size"
+printf 'ratio       time %.3f×  CPU %.3f×  size %.3f×\n' "$(echo "$ours_time / $theirs_time" | bc -l)" \
+    "$(echo "$(cpu "$out/ours.times") / $(cpu "$out/mksquashfs.times")" | bc -l)" \
     "$(echo "$ours_size / $theirs_size" | bc -l)"

@@ -34,13 +34,14 @@ public struct StoreSelection: Sendable, Equatable {
 
     /// Opens the selected store; configuration mistakes become INVALID_BACKUP_CONFIG naming the
     /// setting to fix (never its value when it is a secret).
-    public func open(environment: [String: String] = ProcessInfo.processInfo.environment) throws
-        -> any ObjectStore
-    {
+    /// `meter`, when given, counts every request the store sends.
+    public func open(
+        environment: [String: String] = ProcessInfo.processInfo.environment, meter: RequestMeter? = nil
+    ) throws -> any ObjectStore {
         do {
             let options = StoreOptions(
                 store: store, bucket: bucket, endpoint: endpoint, region: region, caBundle: caBundle)
-            return try StoreConfiguration.resolve(options, environment: environment).makeStore()
+            return try StoreConfiguration.resolve(options, environment: environment).makeStore(meter: meter)
         } catch {
             throw BackupError.wrapping(error, as: .invalidConfig)
         }

@@ -170,3 +170,39 @@ struct LazyMountTests {
         }
     }
 }
+
+extension LazyMountTests {
+    /// `status`'s request count and bytes against the server's own count: they include the
+    /// opening requests, and reads answered from the daemon's caches add nothing.
+    @Test("status counts exactly the requests the daemon sent, and no cache hits")
+    func statusCountsTheDaemonsOwnRequests() throws {
+        try withFixture { fixture in
+            try mount(fixture)
+            func status() throws -> [String: Any] {
+                let result = try SQBackupBinary.run(["status", fixture.mountpoint, "--json"])
+                #expect(result.status == 0, "\(result.stderr)")
+                let decoded = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
+                return try #require(decoded?.first)
+            }
+            let opened = try status()
+            #expect(opened["rangeRequests"] as? Int == (try fixture.server.stats().requests))
+            #expect(opened["failedRequests"] as? Int == 0)
+
+            let data = try Data(contentsOf: URL(fileURLWithPath: fixture.mountpoint + "/big.bin"))
+            #expect(data.elementsEqual(fixture.big))
+            let read = try status()
+            let served = try fixture.server.stats()
+            #expect(read["rangeRequests"] as? Int == served.requests)
+            #expect(read["bytesFetched"] as? Int == served.bytes)
+            #expect((read["rangeRequests"] as? Int ?? 0) > (opened["rangeRequests"] as? Int ?? 0))
+            #expect(read["latencyP50"] is Double)
+
+            // Served again from the kernel's page cache and the daemon's memory cache.
+            _ = try Data(contentsOf: URL(fileURLWithPath: fixture.mountpoint + "/big.bin"))
+            let again = try status()
+            #expect(again["rangeRequests"] as? Int == served.requests)
+            #expect(try fixture.server.stats().requests == served.requests)
+            try unmount(fixture)
+        }
+    }
+}

@@ -46,6 +46,25 @@ import Testing
         #expect(TreeComparison().differences(expected: source, actual: extracted).isEmpty)
     }
 
+    /// Small files that share a size are hashed from the one read that stores them: every byte of
+    /// the tree is read once, duplicates or not.
+    @Test func smallFilesOfOneSizeAreReadOnce() throws {
+        let work = try TemporaryDirectory("writer-readonce")
+        defer { work.remove() }
+        let source = work.child("src")
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        for (index, seed) in [1, 2, 3, 1, 2].enumerated() {
+            try Data(TestTree.pseudoRandomBytes(count: 70_000, seed: UInt64(seed)))
+                .write(to: URL(fileURLWithPath: source + "/file-\(index)"))
+        }
+        let result = try Fixtures.build(source, to: work.child("img"))
+        #expect(result.dedupFiles == 2)
+        #expect(result.bytesRead == 5 * 70_000)
+        let extracted = work.child("out")
+        try Shell.check(["unsquashfs", "-no-progress", "-d", extracted, work.child("img")])
+        #expect(TreeComparison().differences(expected: source, actual: extracted).isEmpty)
+    }
+
     @Test func sparseFileHolesStaySparseInTheImage() throws {
         let work = try TemporaryDirectory("writer-sparse")
         defer { work.remove() }

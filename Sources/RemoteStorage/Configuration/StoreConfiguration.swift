@@ -19,12 +19,16 @@ public enum StoreConfiguration: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Opens the configured store; S3 talks through `client`, by default the process-wide client
-    /// that trusts the configuration's CAs.
-    public func makeStore(client: HTTPClient? = nil) throws -> any ObjectStore {
+    /// that trusts the configuration's CAs. With `meter`, every request the store sends is counted
+    /// there (HTTP requests through a client of its own; calls, for the local store).
+    public func makeStore(client: HTTPClient? = nil, meter: RequestMeter? = nil) throws -> any ObjectStore {
         switch self {
-        case .local(let directory): return try LocalDirectoryStore(root: directory)
+        case .local(let directory):
+            let store = try LocalDirectoryStore(root: directory)
+            return meter.map { MeteredObjectStore(store, meter: $0) } ?? store
         case .s3(let configuration):
-            return try S3Store(configuration: configuration, client: client ?? configuration.trust.client)
+            let client = client ?? configuration.trust.client
+            return try S3Store(configuration: configuration, client: meter.map { client.metered(by: $0) } ?? client)
         }
     }
 

@@ -1,6 +1,7 @@
 import CCurl
 import CCurlShims
 import Foundation
+import Storage
 import Synchronization
 
 /// A blocking HTTP client on libcurl, safe to use from many threads.
@@ -31,18 +32,33 @@ public final class HTTPClient: Sendable {
     }
 
     public let options: HTTPClientOptions
+    /// Counts every request this client sends (each attempt of a retried one); nil counts nothing.
+    public let meter: RequestMeter?
     private let share: CurlShare
     private let idleHandles = Mutex<[CurlEasy]>([])
 
-    public init(options: HTTPClientOptions = HTTPClientOptions()) {
+    public init(options: HTTPClientOptions = HTTPClientOptions(), meter: RequestMeter? = nil) {
         CurlGlobal.initializeOnce()
         self.options = options
+        self.meter = meter
         share = CurlShare()
+    }
+
+    /// A client with this one's options whose requests `meter` counts (with connections of its own).
+    public func metered(by meter: RequestMeter) -> HTTPClient {
+        HTTPClient(options: options, meter: meter)
     }
 
     /// Sends `request` once and returns the full response whatever its status; throws
     /// `HTTPTransportError` when no complete response arrived.
     public func perform(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
+        guard let meter else { return try send(request) }
+        return try meter.measure(
+            { () throws(HTTPTransportError) -> HTTPResponse in try send(request) }, received: \.body.count,
+            failed: { $0.status >= 400 })
+    }
+
+    private func send(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
         let easy = idleHandles.withLock { $0.popLast() } ?? CurlEasy()
         guard let handle = easy.handle else {
             throw HTTPTransportError(kind: .other, message: "cannot create a curl handle", partial: nil)

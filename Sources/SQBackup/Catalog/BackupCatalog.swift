@@ -16,11 +16,12 @@ public struct BackupCatalog: Sendable {
         self.store = store
     }
 
-    /// The catalog of the store `selection` names.
+    /// The catalog of the store `selection` names; `meter`, when given, counts its requests.
     public static func open(
-        _ selection: StoreSelection, environment: [String: String] = ProcessInfo.processInfo.environment
+        _ selection: StoreSelection, environment: [String: String] = ProcessInfo.processInfo.environment,
+        meter: RequestMeter? = nil
     ) throws -> BackupCatalog {
-        BackupCatalog(store: try selection.open(environment: environment))
+        BackupCatalog(store: try selection.open(environment: environment, meter: meter))
     }
 
     /// Where the backups live, for messages.

@@ -31,6 +31,8 @@ public struct ImageMount: Sendable {
     /// Why reads through this mount are unverified; nil when every block is checked.
     public let unverifiedReason: String?
     private let sourceName: String
+    /// The requests sent for the image since it was located; nil when they are not counted.
+    private let requests: RequestMeter?
     private let logger: Logger
     private let prefetchAll: Bool
 
@@ -43,7 +45,8 @@ public struct ImageMount: Sendable {
     public init(image reference: ImageReference, mountpoint: String, settings: Settings, logger: Logger) throws {
         let located: LocatedImage
         do {
-            located = try ImageLocator.locate(reference, store: settings.store, verify: settings.verify)
+            located = try ImageLocator.locate(
+                reference, store: settings.store, verify: settings.verify, meter: RequestMeter())
         } catch {
             throw BackupError.wrapping(error, as: .mountFailed)
         }
@@ -59,6 +62,7 @@ public struct ImageMount: Sendable {
         do {
             let source = located.source
             unverifiedReason = located.unverifiedReason
+            requests = located.requests
             var reader = settings.reader
             reader.blockDigests = located.blockDigests
             reader.diskCache = try Self.diskCache(
@@ -91,7 +95,8 @@ public struct ImageMount: Sendable {
     /// `unmountOnSignals` as in `FuseMount.serve`.
     public func serve(unmountOnSignals: Bool = false, onReady: () -> Void) {
         let status = StatusServer(
-            mountpoint: mount.mountpoint, source: sourceName, statistics: image.statistics, logger: logger)
+            mountpoint: mount.mountpoint, source: sourceName, statistics: image.statistics, requests: requests,
+            logger: logger)
         let stopping = StopFlag()
         let hydrated = DispatchSemaphore(value: 0)
         mount.serve(unmountOnSignals: unmountOnSignals) {

@@ -9,10 +9,16 @@ public struct LocatedImage: Sendable {
     /// Why reads are unverified, for the notice `mount` and `restore` print; nil when verified,
     /// and for local image files (the user's own copy).
     public let unverifiedReason: String?
+    /// Counts the requests sent for this image (what `sqbackup status` reports); nil when not counted.
+    public let requests: RequestMeter?
 
-    public init(source: any RangeSource, blockDigests: BlockDigestTable?, unverifiedReason: String?) {
+    public init(
+        source: any RangeSource, blockDigests: BlockDigestTable?, unverifiedReason: String?,
+        requests: RequestMeter? = nil
+    ) {
         self.source = source
         self.blockDigests = blockDigests
         self.unverifiedReason = unverifiedReason
+        self.requests = requests
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import MountFS
 import SquashReader
+import Storage
 
 /// What a running mount daemon reports to `sqbackup status`.
 public struct MountStatus: Codable, Sendable, Equatable {
@@ -8,9 +9,14 @@ public struct MountStatus: Codable, Sendable, Equatable {
     public var mountpoint: String
     public var source: String
     public var startedAt: Date
+    /// Requests the daemon sent to the store or URL (opening the image and every retry included;
+    /// answers from its caches or from bytes kept at open are none), and what they brought back.
     public var rangeRequests: Int
     public var bytesFetched: Int
     public var requestsInFlight: Int
+    /// Of `rangeRequests`, those that failed (no answer, or an HTTP error status); nil when the
+    /// daemon does not count its requests itself.
+    public var failedRequests: Int?
     public var cacheHits: Int
     public var cacheMisses: Int
     public var prefetchedBlocks: Int
@@ -29,7 +35,12 @@ public struct MountStatus: Codable, Sendable, Equatable {
         return total == 0 ? nil : Double(cacheHits) / Double(total)
     }
 
-    init(pid: Int32, mountpoint: String, source: String, startedAt: Date, statistics: ReaderStatistics) {
+    /// One image's status: request counts from `requests` (what was sent for the image) when
+    /// given, else from the reader's own count of the reads it sent its source.
+    init(
+        pid: Int32, mountpoint: String, source: String, startedAt: Date, statistics: ReaderStatistics,
+        requests: RequestMeter.Snapshot? = nil
+    ) {
         let snapshot = statistics.snapshot
         self.pid = pid
         self.mountpoint = mountpoint
@@ -45,12 +56,25 @@ public struct MountStatus: Codable, Sendable, Equatable {
         latencyP50 = statistics.latencyPercentile(0.5)
         latencyP90 = statistics.latencyPercentile(0.9)
         latencyP99 = statistics.latencyPercentile(0.99)
+        if let requests { count(requests) }
+    }
+
+    /// Takes the request counts from what the daemon's own meter saw.
+    private mutating func count(_ requests: RequestMeter.Snapshot) {
+        rangeRequests = requests.requests
+        failedRequests = requests.failedRequests
+        bytesFetched = requests.bytesReceived
+        requestsInFlight = requests.inFlight
+        latencyP50 = requests.latencyP50
+        latencyP90 = requests.latencyP90
+        latencyP99 = requests.latencyP99
     }
 
     /// A store browser's status: reads summed over its images (no latency percentiles, which are
     /// kept per image), and the images open now.
     init(
-        pid: Int32, mountpoint: String, source: String, startedAt: Date, counters: ReadCounters, openImages: [String]
+        pid: Int32, mountpoint: String, source: String, startedAt: Date, counters: ReadCounters, openImages: [String],
+        requests: RequestMeter.Snapshot? = nil
     ) {
         self.pid = pid
         self.mountpoint = mountpoint
@@ -64,5 +88,6 @@ public struct MountStatus: Codable, Sendable, Equatable {
         prefetchedBlocks = counters.prefetchedBlocks
         corruptBlocks = counters.corruptBlocks
         self.openImages = openImages
+        if let requests { count(requests) }
     }
 }

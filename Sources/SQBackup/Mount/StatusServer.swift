@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SquashReader
+import Storage
 import Synchronization
 
 #if canImport(Glibc)
@@ -15,10 +16,13 @@ final class StatusServer: Sendable {
 
     /// Binds the daemon's socket; returns nil (and logs) when the runtime directory is unusable,
     /// since a mount must not fail just because its status can't be published.
-    convenience init?(mountpoint: String, source: String, statistics: ReaderStatistics, logger: Logger) {
+    convenience init?(
+        mountpoint: String, source: String, statistics: ReaderStatistics, requests: RequestMeter?, logger: Logger
+    ) {
         self.init(mountpoint: mountpoint, logger: logger) { startedAt in
             MountStatus(
-                pid: getpid(), mountpoint: mountpoint, source: source, startedAt: startedAt, statistics: statistics)
+                pid: getpid(), mountpoint: mountpoint, source: source, startedAt: startedAt, statistics: statistics,
+                requests: requests?.snapshot)
         }
     }
 

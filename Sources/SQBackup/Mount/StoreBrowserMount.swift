@@ -34,21 +34,27 @@ public struct StoreBrowserMount: Sendable {
     public let filesystem: StoreBrowserFilesystem
     public let listing: BackupDirectoryListing
     private let sourceName: String
+    /// The requests sent to the store (listings, meta.json, images); nil when they are not counted.
+    private let requests: RequestMeter?
     private let logger: Logger
 
     /// Mounts the store `settings.image.store` selects at `mountpoint`.
     public init(mountpoint: String, settings: Settings, logger: Logger) throws {
         let catalog: BackupCatalog
+        let requests = RequestMeter()
         do {
-            catalog = try BackupCatalog.open(settings.image.store)
+            catalog = try BackupCatalog.open(settings.image.store, meter: requests)
         } catch {
             throw BackupError.wrapping(error, as: .invalidConfig)
         }
-        try self.init(catalog: catalog, mountpoint: mountpoint, settings: settings, logger: logger)
+        try self.init(catalog: catalog, mountpoint: mountpoint, settings: settings, logger: logger, requests: requests)
     }
 
-    /// Mounts the backups of `catalog` at `mountpoint`.
-    public init(catalog: BackupCatalog, mountpoint: String, settings: Settings, logger: Logger) throws {
+    /// Mounts the backups of `catalog` at `mountpoint`; `requests`, when given, counts what the
+    /// catalog's store is sent, for `sqbackup status`.
+    public init(
+        catalog: BackupCatalog, mountpoint: String, settings: Settings, logger: Logger, requests: RequestMeter? = nil
+    ) throws {
         guard settings.maxOpen >= 1 else {
             throw BackupError(.invalidConfig, "at least one image must be allowed open (asked for \(settings.maxOpen))")
         }
@@ -71,6 +77,7 @@ public struct StoreBrowserMount: Sendable {
             catalog: BrowsedStore(listing: listing, settings: imageSettings, logger: logger),
             maxOpen: settings.maxOpen, listingTimeout: settings.refreshSeconds, logger: logger)
         sourceName = "all backups in \(catalog.storeName)"
+        self.requests = requests
         self.logger = logger
         var options = settings.image.mount
         if options.fsName == MountOptions().fsName { options.fsName = "sqbackup:all" }
@@ -87,10 +94,12 @@ public struct StoreBrowserMount: Sendable {
         let filesystem = self.filesystem
         let mountpoint = mount.mountpoint
         let source = sourceName
+        let requests = self.requests
         let status = StatusServer(mountpoint: mountpoint, logger: logger) { startedAt in
             MountStatus(
                 pid: getpid(), mountpoint: mountpoint, source: source, startedAt: startedAt,
-                counters: filesystem.readCounters, openImages: filesystem.openBackupIDs)
+                counters: filesystem.readCounters, openImages: filesystem.openBackupIDs,
+                requests: requests?.snapshot)
         }
         mount.serve(unmountOnSignals: unmountOnSignals, onReady: onReady)
         filesystem.flushDiskCaches()

@@ -11,9 +11,10 @@ import Crypto
 ///
 /// Deduplication is per file and done here, not by the library: the library's block dedup reads the
 /// image back and truncates it, which an append-only sink can't allow. Only files whose size matches
-/// another file's can be duplicates. The first file of a size is written and hashed as it streams;
-/// a later one is hashed first and, if an identical file was already stored, its inode reuses that
-/// file's blocks and fragment. The key is the hash of the bytes actually stored, so a file that
+/// another file's can be duplicates. A file that fits the read buffer is read once, hashed there and
+/// then stored or pointed at its twin. A larger one, the first of its size, is written and hashed as
+/// it streams; a later one is hashed first and, if an identical file was already stored, its inode
+/// reuses that file's blocks and fragment. The key is the hash of the bytes actually stored, so a file that
 /// changes between hashing and storing can never lend the wrong data to another.
 final class FileDataWriter {
     private let objects: LibraryObjects
@@ -46,7 +47,7 @@ final class FileDataWriter {
         slotCount = max(1, fileCount)
         slots = .allocate(capacity: slotCount)
         slots.initialize(repeating: nil, count: slotCount)
-        buffer = .allocate(byteCount: 1 << 20, alignment: 4096)
+        buffer = .allocate(byteCount: SourceFile.wholeReadLimit, alignment: 4096)
         zeros = .allocate(byteCount: 1 << 20, alignment: 4096)
         zeros.initializeMemory(as: UInt8.self, repeating: 0)
     }
@@ -70,7 +71,14 @@ final class FileDataWriter {
             let candidate = (sizeCounts[size] ?? 0) > 1
             do {
                 let source = try SourceFile(path: tree.nodes[node].path)
-                if candidate && sizesStored.contains(size), try reuseDuplicate(node, source, &tree) {
+                if source.openInfo.st_size <= buffer.count {
+                    if try writeWhole(node, source, hashing: candidate, &tree) {
+                        dedupFiles += 1
+                        dedupBytes += tree.nodes[node].size
+                    } else {
+                        sizesStored.insert(size)
+                    }
+                } else if candidate && sizesStored.contains(size), try reuseDuplicate(node, source, &tree) {
                     dedupFiles += 1
                     dedupBytes += tree.nodes[node].size
                 } else {
@@ -115,15 +123,51 @@ final class FileDataWriter {
         return true
     }
 
-    private func store(_ node: Int, _ source: SourceFile, hashing: Bool, _ tree: inout FileTree) throws {
+    /// Stores a file that fits the buffer from one read: hashed there when it may be a duplicate,
+    /// and either pointed at identical stored content or handed to the block processor from the same
+    /// bytes, so a file is never read twice. Returns whether it was a duplicate.
+    private func writeWhole(_ node: Int, _ source: SourceFile, hashing: Bool, _ tree: inout FileTree) throws -> Bool {
+        let count = try source.readWhole(limit: Int(max(0, source.openInfo.st_size)), into: buffer)
+        bytesRead += UInt64(count)
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+        var key: ContentKey?
+        if hashing {
+            var hasher = SHA256()
+            hasher.update(bufferPointer: bytes)
+            key = ContentKey(size: UInt64(count), digest: hasher.finalize())
+            if let slot = stored[key!] {
+                noteChanges(node, source, delivered: UInt64(count), &tree)
+                dataSlot[node] = slot
+                return true
+            }
+        }
+        let slot = try beginFile()
+        if count > 0 {
+            try check(sqfs_block_processor_append(objects.processor, bytes.baseAddress, count), "add file data")
+        }
+        try check(sqfs_block_processor_end_file(objects.processor), "end a file")
+        noteChanges(node, source, delivered: UInt64(count), &tree)
+        dataSlot[node] = slot
+        if let key { stored[key] = slot }
+        return false
+    }
+
+    /// Starts a file in the block processor; returns the slot its inode will be in.
+    private func beginFile() throws -> Int {
         precondition(usedSlots < slotCount)
         let slot = usedSlots
         usedSlots += 1
+        try check(
+            sqfs_block_processor_begin_file(
+                objects.processor, slots + slot, nil, UInt32(SQFS_BLK_DONT_DEDUPLICATE.rawValue)),
+            "start a file")
+        return slot
+    }
+
+    private func store(_ node: Int, _ source: SourceFile, hashing: Bool, _ tree: inout FileTree) throws {
         var hasher = SHA256()
         let processor = objects.processor
-        try check(
-            sqfs_block_processor_begin_file(processor, slots + slot, nil, UInt32(SQFS_BLK_DONT_DEDUPLICATE.rawValue)),
-            "start a file")
+        let slot = try beginFile()
         let limit = UInt64(max(0, source.openInfo.st_size))
         let count: UInt64
         do {

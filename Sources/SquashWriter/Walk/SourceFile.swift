@@ -42,12 +42,35 @@ final class SourceFile {
             close(fd)
             throw .vanished("no longer a regular file")
         }
-        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        // Small files are read in one call; the hint only pays for long sequential reads.
+        if info.st_size > Self.wholeReadLimit { _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL) }
         self.fd = fd
         openInfo = info
     }
 
     deinit { close(fd) }
+
+    /// Files up to this size are read whole with one `pread` (no hole probing, no readahead hint),
+    /// as mksquashfs does: most files of a tree are small, and for them the extra system calls
+    /// cost more than the read.
+    static let wholeReadLimit = 1 << 20
+
+    /// Reads the first `limit` bytes (`limit` ≤ `buffer.count`) into `buffer` with as few calls as
+    /// the kernel allows; returns the bytes read, fewer when the file ended early.
+    func readWhole(limit: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        precondition(limit <= buffer.count)
+        var position = 0
+        while position < limit {
+            let n = pread(fd, buffer.baseAddress! + position, limit - position, off_t(position))
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw OpenError.unreadable(String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            position += n
+        }
+        return position
+    }
 
     /// The file's stat now, to compare with `openInfo` after reading.
     func currentInfo() -> stat? {

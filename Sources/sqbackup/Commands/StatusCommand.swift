@@ -5,7 +5,7 @@ import SQBackup
 /// `sqbackup status [MOUNTPOINT]`: what each running mount daemon has fetched and cached.
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Show running mounts: requests, bytes fetched, cache hits, latency.")
+        commandName: "status", abstract: "Show running mounts: requests sent, bytes fetched, cache hits, latency.")
 
     @Argument(help: "Only this mountpoint.")
     var mountpoint: String?
@@ -43,10 +43,11 @@ struct StatusCommand: ParsableCommand {
                 func milliseconds(_ value: Double?) -> String {
                     value.map { String(format: "%.1fms", $0 * 1000) } ?? "-"
                 }
+                let failed = status.failedRequests.map { " (\($0) failed)" } ?? ""
                 Console.result(
                     """
                     \(status.mountpoint)  (pid \(status.pid), \(status.source))
-                      requests \(status.rangeRequests)  in flight \(status.requestsInFlight)  fetched \(status.bytesFetched) bytes
+                      requests \(status.rangeRequests)\(failed)  in flight \(status.requestsInFlight)  fetched \(status.bytesFetched) bytes
                       cache hits \(ratio)  prefetched blocks \(status.prefetchedBlocks)  corrupt blocks \(status.corruptBlocks)
                       latency p50 \(milliseconds(status.latencyP50))  p90 \(milliseconds(status.latencyP90))  p99 \(milliseconds(status.latencyP99))
                     """)
