@@ -181,8 +181,8 @@ extension LazyMountTests {
             func status() throws -> [String: Any] {
                 let result = try SQBackupBinary.run(["status", fixture.mountpoint, "--json"])
                 #expect(result.status == 0, "\(result.stderr)")
-                let decoded = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
-                return try #require(decoded?.first)
+                let decoded = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+                return try #require((decoded?["mounts"] as? [[String: Any]])?.first)
             }
             let opened = try status()
             #expect(opened["rangeRequests"] as? Int == (try fixture.server.stats().requests))
