@@ -1,6 +1,7 @@
 import CFuse3
 import Logging
 import SquashReader
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -13,6 +14,12 @@ public final class SquashFilesystem: Sendable {
     let logger: Logger
     /// The image never changes, so the kernel may cache entries and attributes for good.
     private let timeout: Double = 86_400 * 365
+    /// Directories whose first readdirplus chunk still carries every entry's attributes since a
+    /// lookup of a file showed that someone stats entries (`ls -l`); at 0, first chunks carry
+    /// attributes for subdirectories only, so a walk that never stats (`find`) does not make the
+    /// kernel build an inode per file. See `readdir`.
+    private let statingWalk = Atomic<Int>(0)
+    private static let statingWalkSpan = 64
 
     public init(image: SquashImage, logger: Logger = Logger(label: "sqbackup.mount")) {
         self.image = image
@@ -68,6 +75,9 @@ public final class SquashFilesystem: Sendable {
                 negative.entry_timeout = timeout
                 fuse_reply_entry(request, &negative)
                 return
+            }
+            if entry.attr.st_mode & S_IFMT != S_IFDIR {
+                statingWalk.store(Self.statingWalkSpan, ordering: .relaxed)
             }
             fuse_reply_entry(request, &entry)
         } catch {
@@ -176,7 +186,11 @@ public final class SquashFilesystem: Sendable {
 
     /// Offsets: 0 start, 1 after ".", 2 after "..", 2 + n after the n-th entry. A plain readdir
     /// (what the kernel asks for once a walk shows it never stats, `FUSE_CAP_READDIRPLUS_AUTO`)
-    /// takes each entry's type from its directory entry and decodes no inode.
+    /// takes each entry's type from its directory entry and decodes no inode. The kernel always
+    /// asks for a directory's first chunk with attributes; unless files were looked up lately
+    /// (`statingWalk`), that chunk gives them for subdirectories only (a walk enters those) and
+    /// sends files as plain entries (node id 0: the kernel links nothing, builds no inode). A
+    /// walk that stats looks up those files, which re-arms full chunks for the next directories.
     func readdir(_ request: fuse_req_t, ino: fuse_ino_t, size: Int, offset: off_t, plus: Bool) {
         let directory = NodeID(ino)
         guard let parent = image.parent(of: directory) else {
@@ -187,11 +201,22 @@ public final class SquashFilesystem: Sendable {
         defer { buffer.deallocate() }
         var used = 0
         var full = false
+        var lean = false
+        if plus && offset == 0 {
+            let left = statingWalk.load(ordering: .relaxed)
+            lean = left == 0
+            if left > 0 { statingWalk.store(left - 1, ordering: .relaxed) }
+        }
 
         func add(_ name: UnsafePointer<CChar>, _ id: NodeID, _ kind: NodeKind, _ next: off_t) throws -> Bool {
             let remaining = size - used
             let needed: Int
-            if plus {
+            if plus && lean && kind != .directory {
+                var entry = fuse_entry_param()
+                entry.attr.st_ino = ino_t(id)
+                entry.attr.st_mode = Self.typeBits(kind)
+                needed = fuse_add_direntry_plus(request, buffer + used, remaining, name, &entry, next)
+            } else if plus {
                 guard var entry = try entryParam(id) else { return true }
                 needed = fuse_add_direntry_plus(request, buffer + used, remaining, name, &entry, next)
             } else {
