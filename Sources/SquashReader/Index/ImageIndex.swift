@@ -37,8 +37,8 @@ final class ImageIndex: Sendable {
             fragmentCount: fragments.count, inodeCount: sb.inode_count)
         // Most of the budget goes to decompressed blocks; decoded inodes and listings are a
         // quicker second level for what FUSE asks for again and again.
-        inodeCache = BoundedCache(capacity: max(cacheBytes / 8, 1 << 16))
-        listingCache = BoundedCache(capacity: max(cacheBytes / 4, 1 << 16))
+        inodeCache = BoundedCache(capacity: max(cacheBytes / 2, 1 << 16))
+        listingCache = BoundedCache(capacity: max(cacheBytes / 2, 1 << 16))
         let root = try inodes.decode(sb.root_inode_ref)
         guard root.directory != nil else { throw tables.corrupt("the root inode is not a directory") }
         guard
