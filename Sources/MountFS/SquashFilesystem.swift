@@ -1,6 +1,7 @@
 import CFuse3
 import Logging
 import SquashReader
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -16,6 +17,12 @@ public final class SquashFilesystem: Sendable {
     let inodeBase: fuse_ino_t
     /// The image never changes, so the kernel may cache entries and attributes for good.
     private let timeout: Double = 86_400 * 365
+    /// Directories whose first readdirplus chunk still carries every entry's attributes since a
+    /// lookup of a file showed that someone stats entries (`ls -l`); at 0, first chunks carry
+    /// attributes for subdirectories only, so a walk that never stats (`find`) does not make the
+    /// kernel build an inode per file. See `readdir`.
+    private let statingWalk = Atomic<Int>(0)
+    private static let statingWalkSpan = 64
 
     public convenience init(image: SquashImage, logger: Logger = Logger(label: "sqbackup.mount")) {
         self.init(image: image, logger: logger, inodeBase: 0)
@@ -44,8 +51,8 @@ public final class SquashFilesystem: Sendable {
         info.st_ctim = time
     }
 
-    private func entryParam(_ id: NodeID) -> fuse_entry_param? {
-        guard let attributes = image.attributes(of: id) else { return nil }
+    private func entryParam(_ id: NodeID) throws -> fuse_entry_param? {
+        guard let attributes = try image.loadAttributes(of: id) else { return nil }
         var entry = fuse_entry_param()
         entry.ino = inodeBase | fuse_ino_t(id)
         entry.generation = 1
@@ -55,32 +62,49 @@ public final class SquashFilesystem: Sendable {
         return entry
     }
 
+    /// Metadata that does not decode fails the one request with EIO, logged with the node.
+    private func failMetadata(_ request: fuse_req_t, _ ino: fuse_ino_t, _ error: any Error) {
+        logger.error("metadata of inode \(ino) unreadable: \(error)")
+        fuse_reply_err(request, EIO)
+    }
+
     func lookup(_ request: fuse_req_t, parent: fuse_ino_t, name: UnsafePointer<CChar>) {
         let length = strlen(name)
-        guard image.attributes(of: NodeID(parent))?.kind == .directory else {
-            fuse_reply_err(request, ENOTDIR)
-            return
+        do {
+            guard try image.loadAttributes(of: NodeID(parent))?.kind == .directory else {
+                fuse_reply_err(request, ENOTDIR)
+                return
+            }
+            guard let id = try image.loadLookup(UnsafeRawBufferPointer(start: name, count: length), in: NodeID(parent)),
+                var entry = try entryParam(id)
+            else {
+                // A negative entry with a timeout lets the kernel cache the miss as well.
+                var negative = fuse_entry_param()
+                negative.entry_timeout = timeout
+                fuse_reply_entry(request, &negative)
+                return
+            }
+            if entry.attr.st_mode & S_IFMT != S_IFDIR {
+                statingWalk.store(Self.statingWalkSpan, ordering: .relaxed)
+            }
+            fuse_reply_entry(request, &entry)
+        } catch {
+            failMetadata(request, parent, error)
         }
-        guard let id = image.lookup(UnsafeRawBufferPointer(start: name, count: length), in: NodeID(parent)),
-            var entry = entryParam(id)
-        else {
-            // A negative entry with a timeout lets the kernel cache the miss as well.
-            var negative = fuse_entry_param()
-            negative.entry_timeout = timeout
-            fuse_reply_entry(request, &negative)
-            return
-        }
-        fuse_reply_entry(request, &entry)
     }
 
     func getattr(_ request: fuse_req_t, ino: fuse_ino_t) {
-        guard let attributes = image.attributes(of: NodeID(ino)) else {
-            fuse_reply_err(request, ENOENT)
-            return
+        do {
+            guard let attributes = try image.loadAttributes(of: NodeID(ino)) else {
+                fuse_reply_err(request, ENOENT)
+                return
+            }
+            var info = stat()
+            fillStat(attributes, into: &info)
+            fuse_reply_attr(request, &info, timeout)
+        } catch {
+            failMetadata(request, ino, error)
         }
-        var info = stat()
-        fillStat(attributes, into: &info)
-        fuse_reply_attr(request, &info, timeout)
     }
 
     func readlink(_ request: fuse_req_t, ino: fuse_ino_t) {
@@ -171,7 +195,13 @@ public final class SquashFilesystem: Sendable {
         fuse_reply_open(request, info)
     }
 
-    /// Offsets: 0 start, 1 after ".", 2 after "..", 2 + n after the n-th entry.
+    /// Offsets: 0 start, 1 after ".", 2 after "..", 2 + n after the n-th entry. A plain readdir
+    /// (what the kernel asks for once a walk shows it never stats, `FUSE_CAP_READDIRPLUS_AUTO`)
+    /// takes each entry's type from its directory entry and decodes no inode. The kernel always
+    /// asks for a directory's first chunk with attributes; unless files were looked up lately
+    /// (`statingWalk`), that chunk gives them for subdirectories only (a walk enters those) and
+    /// sends files as plain entries (node id 0: the kernel links nothing, builds no inode). A
+    /// walk that stats looks up those files, which re-arms full chunks for the next directories.
     func readdir(_ request: fuse_req_t, ino: fuse_ino_t, size: Int, offset: off_t, plus: Bool) {
         let directory = NodeID(ino)
         guard let parent = image.parent(of: directory) else {
@@ -182,20 +212,28 @@ public final class SquashFilesystem: Sendable {
         defer { buffer.deallocate() }
         var used = 0
         var full = false
+        var lean = false
+        if plus && offset == 0 {
+            let left = statingWalk.load(ordering: .relaxed)
+            lean = left == 0
+            if left > 0 { statingWalk.store(left - 1, ordering: .relaxed) }
+        }
 
-        func add(_ name: UnsafePointer<CChar>, _ id: NodeID, _ next: off_t) -> Bool {
+        func add(_ name: UnsafePointer<CChar>, _ id: NodeID, _ kind: NodeKind, _ next: off_t) throws -> Bool {
             let remaining = size - used
             let needed: Int
-            if plus {
-                if var entry = entryParam(id) {
-                    needed = fuse_add_direntry_plus(request, buffer + used, remaining, name, &entry, next)
-                } else {
-                    return true
-                }
+            if plus && lean && kind != .directory {
+                var entry = fuse_entry_param()
+                entry.attr.st_ino = ino_t(inodeBase | fuse_ino_t(id))
+                entry.attr.st_mode = Self.typeBits(kind)
+                needed = fuse_add_direntry_plus(request, buffer + used, remaining, name, &entry, next)
+            } else if plus {
+                guard var entry = try entryParam(id) else { return true }
+                needed = fuse_add_direntry_plus(request, buffer + used, remaining, name, &entry, next)
             } else {
                 var info = stat()
                 info.st_ino = ino_t(inodeBase | fuse_ino_t(id))
-                info.st_mode = mode_t(image.attributes(of: id)?.mode ?? 0)
+                info.st_mode = Self.typeBits(kind)
                 needed = fuse_add_direntry(request, buffer + used, remaining, name, &info, next)
             }
             if needed > remaining {
@@ -206,20 +244,37 @@ public final class SquashFilesystem: Sendable {
             return true
         }
 
-        var position = Int(offset)
-        if position == 0 {
-            // "." and ".." carry no lookup count in readdirplus; the kernel skips them.
-            guard add(".", directory, 1) else { return finishReaddir(request, buffer, used) }
-            position = 1
-        }
-        if position == 1 {
-            guard add("..", parent, 2) else { return finishReaddir(request, buffer, used) }
-            position = 2
-        }
-        image.forEachEntry(of: directory, from: position - 2) { index, name, _, node in
-            add(name, node, off_t(index + 3)) && !full
+        do {
+            var position = Int(offset)
+            if position == 0 {
+                // "." and ".." carry no lookup count in readdirplus; the kernel skips them.
+                guard try add(".", directory, .directory, 1) else { return finishReaddir(request, buffer, used) }
+                position = 1
+            }
+            if position == 1 {
+                guard try add("..", parent, .directory, 2) else { return finishReaddir(request, buffer, used) }
+                position = 2
+            }
+            try image.loadEntries(of: directory, from: position - 2) { index, name, _, node, kind in
+                try add(name, node, kind, off_t(index + 3)) && !full
+            }
+        } catch {
+            return failMetadata(request, ino, error)
         }
         finishReaddir(request, buffer, used)
+    }
+
+    /// The st_mode type bits of a kind, which is all a plain readdir reports.
+    private static func typeBits(_ kind: NodeKind) -> mode_t {
+        switch kind {
+        case .directory: return S_IFDIR
+        case .regularFile: return S_IFREG
+        case .symlink: return S_IFLNK
+        case .blockDevice: return S_IFBLK
+        case .characterDevice: return S_IFCHR
+        case .fifo: return S_IFIFO
+        case .socket: return S_IFSOCK
+        }
     }
 
     private func finishReaddir(_ request: fuse_req_t, _ buffer: UnsafeMutablePointer<CChar>, _ used: Int) {

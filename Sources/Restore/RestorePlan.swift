@@ -39,6 +39,8 @@ struct RestorePlan: Sendable {
     var copies: [FileCopy] = []
     var links: [Link] = []
     var extras: [Extra] = []
+    /// Directories walked so far.
+    var entered: Set<NodeID> = [SquashImage.rootID]
 
     /// The names leading from the root to directory `index`.
     func components(of index: Int) -> [[UInt8]] {

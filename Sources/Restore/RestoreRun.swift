@@ -94,7 +94,7 @@ final class RestoreRun: Sendable {
             for name in try handle.names() { existing[name] = handle.status(name) }
         }
         var seen = Set<[UInt8]>()
-        for (name, child) in image.entries(of: node) {
+        for (name, child) in try image.loadEntries(of: node) {
             try checkStop()
             seen.insert(name)
             do {
@@ -119,9 +119,14 @@ final class RestoreRun: Sendable {
         _ name: [UInt8], _ child: NodeID, existing current: stat?, handle: DirectoryHandle, index: Int,
         plan: inout RestorePlan, primaries: inout [NodeID: (directory: Int, name: [UInt8])]
     ) throws {
-        guard let attributes = image.attributes(of: child) else { return }
+        guard let attributes = try image.loadAttributes(of: child) else { return }
         let path = handle.display(name)
         if attributes.kind == .directory {
+            // The index decodes directories as they are reached, so a damaged image that lists a
+            // directory under its own subtree is caught here rather than walked forever.
+            guard plan.entered.insert(child).inserted else {
+                throw ImageError.corrupt(image: image.source.displayName, reason: "directory \(path) is reached twice")
+            }
             var created = false
             if current.map(Self.kind) != S_IFDIR {
                 // Whatever is there (a file, or a symlink that could lead outside) goes; never followed.

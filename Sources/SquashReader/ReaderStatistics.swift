@@ -11,6 +11,7 @@ public final class ReaderStatistics: Sendable {
     let prefetchedBlocks = Atomic<Int>(0)
     let requestsInFlight = Atomic<Int>(0)
     let diskCacheHits = Atomic<Int>(0)
+    let metadataBlocksDecoded = Atomic<Int>(0)
     /// Request latency histogram: bucket i counts requests that took < 2^i * 100 µs.
     private let latencyBuckets = Mutex([Int](repeating: 0, count: 24))
 
@@ -38,6 +39,10 @@ public final class ReaderStatistics: Sendable {
     }
 
     private func pow2(_ exponent: Int) -> Double { Double(1 << exponent) }
+
+    /// Metadata blocks (inode and directory tables) decompressed so far: a walk of the whole tree
+    /// decompresses each about once when the metadata cache holds the blocks it is using.
+    public var metadataBlocks: Int { metadataBlocksDecoded.load(ordering: .relaxed) }
 
     /// A consistent-enough copy of the counters.
     public struct Snapshot: Sendable, Codable, Equatable {

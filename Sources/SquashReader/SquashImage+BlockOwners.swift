@@ -15,14 +15,13 @@ extension SquashImage {
         guard !ranges.isEmpty else { return [] }
         let finder = OverlapFinder(ranges)
         var owners = Array(repeating: [String](), count: ranges.count)
-        forEachRegularFile { path, layout in
+        try? forEachRegularFile { path, _, layout in
             var hit = Set<Int>()
-            for block in 0..<Int(layout.blockCount) {
-                let slot = Int(layout.firstBlock) + block
-                let size = BlockWord.storedSize(index.blockWords[slot])
-                if size > 0 { finder.overlapping(index.blockOffsets[slot], UInt64(size), into: &hit) }
+            for block in 0..<layout.blockCount {
+                let size = BlockWord.storedSize(layout.words[block])
+                if size > 0 { finder.overlapping(layout.offsets[block], UInt64(size), into: &hit) }
             }
-            if layout.fragmentIndex != UInt32.max, Int(layout.fragmentIndex) < index.fragments.count {
+            if layout.hasFragment, Int(layout.fragmentIndex) < index.fragments.count {
                 let fragment = index.fragments[Int(layout.fragmentIndex)]
                 finder.overlapping(fragment.start, UInt64(BlockWord.storedSize(fragment.word)), into: &hit)
             }
@@ -31,22 +30,23 @@ extension SquashImage {
         return owners.map { $0.sorted() }
     }
 
-    /// Calls `body` with the path and block layout of every regular file, in tree order; each
-    /// directory is entered once, whatever a damaged image claims.
-    private func forEachRegularFile(_ body: (String, ImageIndex.FileLayout) -> Void) {
+    /// Calls `body` with the path, id and block layout of every regular file, in tree order; each
+    /// directory is entered once, whatever a damaged image claims. A sequential walk: each
+    /// metadata block is decompressed about once.
+    func forEachRegularFile(_ body: (String, NodeID, InodeRecord.FileLayout) throws -> Void) throws {
         var pending: [(id: NodeID, path: String)] = [(Self.rootID, "")]
         var entered = Set<NodeID>([Self.rootID])
         while let (directory, prefix) = pending.popLast() {
-            for (name, child) in entries(of: directory) {
-                guard let node = node(child) else { continue }
-                let path = prefix + String(decoding: name, as: UTF8.self)
-                switch node.mode & UInt32(S_IFMT) {
-                case UInt32(S_IFDIR):
+            guard let listing = try index.listing(directory) else { continue }
+            for position in listing.entries.indices {
+                let entry = listing.entries[position]
+                let child = index.id(of: entry)
+                let record = try index.record(at: entry.reference)
+                let path = prefix + String(decoding: listing.name(at: position), as: UTF8.self)
+                if record.directory != nil {
                     if entered.insert(child).inserted { pending.append((child, path + "/")) }
-                case UInt32(S_IFREG):
-                    body(path, index.files[Int(node.payload)])
-                default:
-                    break
+                } else if let layout = record.file {
+                    try body(path, child, layout)
                 }
             }
         }

@@ -22,7 +22,7 @@ extension SquashImage {
     /// The bytes `read` returns, as consecutive slices of the cached blocks: a caller that can
     /// send them as they are (FUSE's `reply_iov`) saves copying them into one buffer.
     public func readPieces(_ id: NodeID, offset: UInt64, length: Int) throws -> [ArraySlice<UInt8>] {
-        guard let (node, layout) = regularFile(id), offset < node.size, length > 0 else { return [] }
+        guard let (node, layout) = try loadRegularFile(id), offset < node.size, length > 0 else { return [] }
         let end = min(node.size, offset + UInt64(length))
         let blockSize = UInt64(info.blockSize)
         let first = offset / blockSize
@@ -72,9 +72,11 @@ extension SquashImage {
     @discardableResult
     public func hydrate(concurrency: Int = 4, isCancelled: () -> Bool = { false }) throws -> Int {
         var references = [BlockReference]()
-        references.reserveCapacity(index.blockOffsets.count + index.fragments.count)
-        for (offset, word) in zip(index.blockOffsets, index.blockWords) {
-            references.append(BlockReference(offset: offset, word: word, expectedSize: nil))
+        try forEachRegularFile { _, _, layout in
+            for block in 0..<layout.blockCount {
+                references.append(
+                    BlockReference(offset: layout.offsets[block], word: layout.words[block], expectedSize: nil))
+            }
         }
         for fragment in index.fragments {
             references.append(BlockReference(offset: fragment.start, word: fragment.word, expectedSize: nil))
@@ -92,7 +94,7 @@ extension SquashImage {
         var references = [BlockReference]()
         for id in ids {
             guard let (node, layout) = regularFile(id), node.size > 0 else { continue }
-            let blocks = UInt64(layout.blockCount) + (layout.fragmentIndex == UInt32.max ? 0 : 1)
+            let blocks = UInt64(layout.blockCount) + (layout.hasFragment ? 1 : 0)
             for block in 0..<blocks {
                 references.append(reference(block: block, layout: layout, fileSize: node.size))
             }
@@ -123,7 +125,7 @@ extension SquashImage {
         for block in 0..<UInt64(layout.blockCount) {
             let start = block * blockSize
             guard start < node.size else { break }
-            let word = index.blockWords[Int(layout.firstBlock) + Int(block)]
+            let word = layout.words[Int(block)]
             append(start, min(blockSize, node.size - start), hole: BlockWord.storedSize(word) == 0)
         }
         let covered = UInt64(layout.blockCount) * blockSize
@@ -136,29 +138,34 @@ extension SquashImage {
     /// sequential scan of the image.
     public func dataStart(of id: NodeID) -> UInt64? {
         guard let (node, layout) = regularFile(id), node.size > 0 else { return nil }
-        for block in 0..<Int(layout.blockCount) {
-            let slot = Int(layout.firstBlock) + block
-            if BlockWord.storedSize(index.blockWords[slot]) > 0 { return index.blockOffsets[slot] }
+        for block in 0..<layout.blockCount where BlockWord.storedSize(layout.words[block]) > 0 {
+            return layout.offsets[block]
         }
-        guard layout.fragmentIndex != UInt32.max, Int(layout.fragmentIndex) < index.fragments.count else { return nil }
+        guard layout.hasFragment, Int(layout.fragmentIndex) < index.fragments.count else { return nil }
         return index.fragments[Int(layout.fragmentIndex)].start
     }
 
     /// Node `id` and its block layout when it is a regular file; nil for any other node and for
-    /// an id that names none. The data calls answer those with no data, not an error.
-    private func regularFile(_ id: NodeID) -> (node: ImageIndex.Node, layout: ImageIndex.FileLayout)? {
-        guard let node = node(id), node.mode & UInt32(S_IFMT) == UInt32(S_IFREG) else { return nil }
-        return (node, index.files[Int(node.payload)])
+    /// an id that names none (or whose inode does not decode). The data calls answer those with
+    /// no data, not an error.
+    func regularFile(_ id: NodeID) -> (node: InodeRecord, layout: InodeRecord.FileLayout)? {
+        try? loadRegularFile(id)
     }
 
-    private func reference(block: UInt64, layout: ImageIndex.FileLayout, fileSize: UInt64) -> BlockReference {
+    /// `regularFile` that throws when the inode does not decode, so a read fails instead of
+    /// looking like an empty file.
+    func loadRegularFile(_ id: NodeID) throws -> (node: InodeRecord, layout: InodeRecord.FileLayout)? {
+        guard let record = try index.record(id), let layout = record.file else { return nil }
+        return (record, layout)
+    }
+
+    private func reference(block: UInt64, layout: InodeRecord.FileLayout, fileSize: UInt64) -> BlockReference {
         let blockSize = UInt64(info.blockSize)
         if block < UInt64(layout.blockCount) {
-            let slot = Int(layout.firstBlock) + Int(block)
-            let isLast = block == UInt64(layout.blockCount) - 1 && layout.fragmentIndex == UInt32.max
+            let slot = Int(block)
+            let isLast = block == UInt64(layout.blockCount) - 1 && !layout.hasFragment
             let expected = isLast ? Int(fileSize - block * blockSize) : Int(blockSize)
-            return BlockReference(
-                offset: index.blockOffsets[slot], word: index.blockWords[slot], expectedSize: expected)
+            return BlockReference(offset: layout.offsets[slot], word: layout.words[slot], expectedSize: expected)
         }
         let fragment = index.fragments[Int(layout.fragmentIndex)]
         return BlockReference(offset: fragment.start, word: fragment.word, expectedSize: nil)

@@ -2,50 +2,45 @@
     import Glibc
 #endif
 
-// The directory tree, served from the in-memory index.
+// The directory tree, decoded on demand by the index. The non-throwing calls answer a node
+// whose metadata does not decode as if it did not exist; the `load…` calls say why.
 extension SquashImage {
-    /// Number of distinct entries (hard links count once).
-    public var nodeCount: Int { index.nodes.count }
+    /// Number of inodes the image holds (hard links count once).
+    public var nodeCount: Int { Int(index.nodes.inodeCount) }
 
-    /// Entries the image holds under names that are unsafe to serve, with the reason; they are hidden.
+    /// Entries the image holds under names that are unsafe to serve, with the reason; they are
+    /// hidden. Found as directories are read: complete once every directory has been listed.
     public var rejectedEntries: [String] { index.rejectedEntries }
 
-    public func attributes(of id: NodeID) -> NodeAttributes? {
-        guard let node = node(id) else { return nil }
-        let kind = NodeKind(mode: node.mode)
-        return NodeAttributes(
-            id: id, mode: node.mode, uid: node.uid, gid: node.gid, mtime: node.mtime, nlink: node.nlink,
-            size: node.size, rdev: kind == .blockDevice || kind == .characterDevice ? node.payload : 0)
-    }
+    public func attributes(of id: NodeID) -> NodeAttributes? { try? loadAttributes(of: id) }
 
-    private func directory(_ id: NodeID) -> ImageIndex.Directory? {
-        guard let node = node(id), node.mode & UInt32(S_IFMT) == UInt32(S_IFDIR) else { return nil }
-        return index.directories[Int(node.payload)]
+    /// The attributes of node `id`; nil when no listing named it, `ImageError.corrupt` when its
+    /// inode does not decode.
+    public func loadAttributes(of id: NodeID) throws -> NodeAttributes? {
+        try index.record(id).map { $0.attributes(id: id) }
     }
 
     /// The directory containing `id` (the root is its own parent).
-    public func parent(of id: NodeID) -> NodeID? { directory(id).map { $0.parent } }
+    public func parent(of id: NodeID) -> NodeID? {
+        guard let record = try? index.record(id), let directory = record.directory else { return nil }
+        if id == Self.rootID { return Self.rootID }
+        let number = directory.parentNumber
+        guard number >= 1, number <= index.nodes.inodeCount else { return Self.rootID }
+        return index.nodes.id(ofNumber: number)
+    }
 
     /// Number of entries in a directory, not counting "." and "..".
-    public func entryCount(of id: NodeID) -> Int? { directory(id).map { Int($0.entryCount) } }
+    public func entryCount(of id: NodeID) -> Int? { (try? index.listing(id))??.entries.count }
 
     /// Finds `name` in directory `parent` by binary search over its byte-ordered entries.
     public func lookup(_ name: UnsafeRawBufferPointer, in parent: NodeID) -> NodeID? {
-        guard let directory = directory(parent) else { return nil }
-        return index.names.withUnsafeBytes { pool -> NodeID? in
-            var low = Int(directory.firstEntry)
-            var high = low + Int(directory.entryCount)
-            while low < high {
-                let middle = (low + high) / 2
-                let entry = index.entries[middle]
-                let candidate = UnsafeRawBufferPointer(
-                    rebasing: pool[Int(entry.nameStart)..<Int(entry.nameStart + entry.nameLength)])
-                let order = NameOrder.compare(candidate, name)
-                if order == 0 { return entry.node }
-                if order < 0 { low = middle + 1 } else { high = middle }
-            }
-            return nil
-        }
+        try? loadLookup(name, in: parent)
+    }
+
+    /// `lookup` that says why a directory could not be read.
+    public func loadLookup(_ name: UnsafeRawBufferPointer, in parent: NodeID) throws -> NodeID? {
+        guard let listing = try index.listing(parent), let position = listing.find(name) else { return nil }
+        return index.id(of: listing.entries[position])
     }
 
     public func lookup(_ name: String, in parent: NodeID) -> NodeID? {
@@ -73,24 +68,36 @@ extension SquashImage {
         of id: NodeID, from start: Int = 0,
         _ body: (_ position: Int, _ name: UnsafePointer<CChar>, _ nameLength: Int, _ node: NodeID) -> Bool
     ) {
-        guard let directory = directory(id), start < Int(directory.entryCount) else { return }
-        index.names.withUnsafeBytes { pool in
+        try? loadEntries(of: id, from: start) { position, name, length, node, _ in body(position, name, length, node) }
+    }
+
+    /// `forEachEntry` that also gives each entry's kind as its directory entry states it (no
+    /// inode decoded), and throws `ImageError.corrupt` when the listing does not decode.
+    public func loadEntries(
+        of id: NodeID, from start: Int = 0,
+        _ body: (_ position: Int, _ name: UnsafePointer<CChar>, _ nameLength: Int, _ node: NodeID, _ kind: NodeKind)
+            throws -> Bool
+    ) throws {
+        guard let listing = try index.listing(id), start < listing.entries.count else { return }
+        try listing.names.withUnsafeBytes { pool in
             let base = pool.baseAddress!.assumingMemoryBound(to: CChar.self)
-            for position in start..<Int(directory.entryCount) {
-                let entry = index.entries[Int(directory.firstEntry) + position]
-                if !body(position, base + Int(entry.nameStart), Int(entry.nameLength), entry.node) { break }
+            for position in start..<listing.entries.count {
+                let entry = listing.entries[position]
+                let kind = DirectoryListing.kind(ofType: entry.type) ?? .regularFile
+                if try !body(position, base + Int(entry.nameStart), Int(entry.nameLength), index.id(of: entry), kind) {
+                    break
+                }
             }
         }
     }
 
     /// The entries of a directory as (name bytes, node), in byte order.
-    public func entries(of id: NodeID) -> [(name: [UInt8], node: NodeID)] {
-        var result = [(name: [UInt8], node: NodeID)]()
-        forEachEntry(of: id) { _, name, length, node in
-            result.append((Array(UnsafeRawBufferPointer(start: name, count: length)), node))
-            return true
-        }
-        return result
+    public func entries(of id: NodeID) -> [(name: [UInt8], node: NodeID)] { (try? loadEntries(of: id)) ?? [] }
+
+    /// `entries(of:)` that throws `ImageError.corrupt` when the listing does not decode.
+    public func loadEntries(of id: NodeID) throws -> [(name: [UInt8], node: NodeID)] {
+        guard let listing = try index.listing(id) else { return [] }
+        return listing.entries.indices.map { (listing.name(at: $0), index.id(of: listing.entries[$0])) }
     }
 
     /// The paths that name `id` (a file with hard links has several), relative to the root, found
@@ -98,33 +105,41 @@ extension SquashImage {
     public func paths(of id: NodeID, limit: Int = 4) -> [String] {
         var found: [String] = []
         var pending: [(NodeID, String)] = [(Self.rootID, "")]
+        var entered = Set<NodeID>([Self.rootID])
         while let (directory, prefix) = pending.popLast(), found.count < limit {
-            for (name, node) in entries(of: directory) {
-                let path = prefix + String(decoding: name, as: UTF8.self)
+            guard let listing = try? index.listing(directory) else { continue }
+            for position in listing.entries.indices {
+                let entry = listing.entries[position]
+                let node = index.id(of: entry)
+                let path = prefix + String(decoding: listing.name(at: position), as: UTF8.self)
                 if node == id { found.append(path) }
-                if attributes(of: node)?.kind == .directory { pending.append((node, path + "/")) }
+                if DirectoryListing.kind(ofType: entry.type) == .directory, entered.insert(node).inserted {
+                    pending.append((node, path + "/"))
+                }
             }
         }
         return found.sorted()
     }
 
     /// The target of a symlink, as stored (bytes, not necessarily UTF-8).
-    public func symlinkTarget(of id: NodeID) -> [UInt8]? {
-        guard let node = node(id), NodeKind(mode: node.mode) == .symlink else { return nil }
-        return index.symlinkTargets[Int(node.payload)]
-    }
+    public func symlinkTarget(of id: NodeID) -> [UInt8]? { (try? index.record(id))??.symlinkTarget }
 
-    /// Whether any entry has extended attributes.
-    public var hasExtendedAttributes: Bool { !index.xattrs.isEmpty }
+    /// Whether any entry may have extended attributes (the image has a non-empty xattr table).
+    public var hasExtendedAttributes: Bool { (index.xattrs?.setCount ?? 0) > 0 }
 
     public func extendedAttributes(of id: NodeID) -> [ExtendedAttribute] {
-        guard let node = node(id), node.xattrIndex != UInt32.max else { return [] }
-        return index.xattrs[node.xattrIndex] ?? []
+        (try? loadExtendedAttributes(of: id)) ?? []
     }
 
-    /// The index entry of node `id`, or nil when there is no such node.
-    func node(_ id: NodeID) -> ImageIndex.Node? {
-        guard id >= 1, Int(id) <= index.nodes.count else { return nil }
-        return index.nodes[Int(id) - 1]
+    /// `extendedAttributes(of:)` that throws `ImageError.corrupt` when they do not decode.
+    public func loadExtendedAttributes(of id: NodeID) throws -> [ExtendedAttribute] {
+        guard let record = try index.record(id), record.xattrIndex != InodeRecord.noXattr else { return [] }
+        guard let xattrs = index.xattrs else {
+            throw ImageError.corrupt(
+                image: source.displayName,
+                reason:
+                    "inode \(record.number) references xattr set \(record.xattrIndex) but the image has no xattr table")
+        }
+        return try xattrs.attributes(record.xattrIndex)
     }
 }

@@ -6,8 +6,9 @@ import Storage
     import Glibc
 #endif
 
-/// An opened squashfs image: its whole tree indexed in memory, file data read on demand
-/// through a shared block cache from any `RangeSource`. Safe to use from many threads.
+/// An opened squashfs image: its tree decoded on demand from the metadata tables fetched at
+/// open, file data read on demand through a shared block cache from any `RangeSource`. Safe to
+/// use from many threads.
 public final class SquashImage: Sendable {
     public let info: ImageInfo
     public let statistics = ReaderStatistics()
@@ -20,8 +21,8 @@ public final class SquashImage: Sendable {
     /// The root directory's id.
     public static let rootID: NodeID = 1
 
-    /// Opens the image in `source`: one read of the head, one of the metadata tail, then the
-    /// directory tree is decoded in memory.
+    /// Opens the image in `source`: one read of the head, one of the metadata tail; directories
+    /// and inodes are decoded from the tail when first asked for.
     public static func open(_ source: any RangeSource, options: ReaderOptions = ReaderOptions()) throws -> SquashImage {
         try SquashImage(source: source, options: options)
     }
@@ -71,16 +72,16 @@ public final class SquashImage: Sendable {
         let makeDecompressor: @Sendable () throws -> Decompressor = {
             try Self.makeDecompressor(superblock: sb, window: window, name: name, compressorName: compressorName)
         }
-        let metadataDecompressor = try makeDecompressor()
-        index = try metadataDecompressor.withPointer { compressor in
-            try IndexLoader(imageName: name, superblock: superblock, file: file, compressor: compressor).load()
-        }
+        let pool = DecompressorPool(factory: makeDecompressor)
+        index = try ImageIndex.open(
+            superblock: superblock, window: window, imageName: name, decompressors: pool,
+            makeDecompressor: makeDecompressor, cacheBytes: options.metadataCacheBytes, statistics: statistics,
+            rejectedEntryHandler: options.rejectedEntryHandler)
         info = ImageInfo(
             blockSize: Int(sb.block_size), compressor: compressorName, bytesUsed: sb.bytes_used,
             inodeCount: sb.inode_count, modificationTime: sb.modification_time)
         readahead = (options.readaheadInitial, options.readaheadMaximum)
         readaheadBudget = ReadaheadBudget(cacheBytes: options.cacheBytes)
-        let pool = DecompressorPool(factory: makeDecompressor)
         fetcher = BlockFetcher(
             source: source, imageName: name, blockSize: Int(sb.block_size),
             cache: MemoryBlockCache(capacityBytes: options.cacheBytes), decompressors: pool, statistics: statistics,

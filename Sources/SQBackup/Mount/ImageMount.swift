@@ -73,11 +73,9 @@ public struct ImageMount: Sendable {
                     .invalidConfig, "prefetching the whole image needs the disk cache, which is off",
                     reason: .prefetchNeedsDiskCache)
             }
+            reader.rejectedEntryHandler = { rejected in logger.warning("hidden unsafe entry: \(rejected)") }
             image = try SquashImage.open(source, options: reader)
             prefetchAll = settings.prefetchAll
-            for rejected in image.rejectedEntries {
-                logger.warning("hidden unsafe entry: \(rejected)")
-            }
             var options = settings.mount
             sourceName = Self.fsName(reference, source: source)
             self.logger = logger

@@ -1,58 +1,124 @@
-/// The whole directory tree of an image, decoded once at open and immutable afterwards, so
-/// that lookups, listings and attribute queries are memory reads shared by all threads.
-struct ImageIndex: Sendable {
-    struct Node: Sendable {
-        var mode: UInt32  // full st_mode, type bits included
-        var uid: UInt32
-        var gid: UInt32
-        var mtime: UInt32
-        var nlink: UInt32
-        var xattrIndex: UInt32  // UInt32.max: none
-        var size: UInt64
-        /// Directory: index into `directories`; file: into `files`; symlink: into `symlinks`; device: devno.
-        var payload: UInt32
-    }
+import CSquashfs
+import Synchronization
 
-    struct Directory: Sendable {
-        var firstEntry: UInt32
-        var entryCount: UInt32
-        var parent: UInt32
-    }
-
-    struct Entry: Sendable {
-        var nameStart: UInt32
-        var nameLength: UInt32
-        var node: UInt32
-    }
-
-    struct FileLayout: Sendable {
-        var firstBlock: UInt32  // index into blockOffsets / blockWords
-        var blockCount: UInt32
-        var fragmentIndex: UInt32  // UInt32.max: no tail fragment
-        var fragmentOffset: UInt32
-    }
-
+/// The directory tree of an image, decoded on demand from the compressed inode and directory
+/// tables fetched at open: opening costs the small tables (ids, fragments) and the root inode,
+/// not a pass over every entry, and memory is the compressed tables plus bounded caches of
+/// decompressed metadata blocks, inodes and listings, plus at most 8 bytes per entry seen.
+final class ImageIndex: Sendable {
     struct Fragment: Sendable {
         var start: UInt64
         var word: UInt32
     }
 
-    var nodes: [Node] = []  // NodeID n is nodes[n - 1]; the root is 1
-    var directories: [Directory] = []
-    var entries: [Entry] = []
-    var names: [UInt8] = []
-    var files: [FileLayout] = []
-    var blockOffsets: [UInt64] = []
-    var blockWords: [UInt32] = []
-    var fragments: [Fragment] = []
-    var symlinkTargets: [[UInt8]] = []
-    var xattrs: [UInt32: [ExtendedAttribute]] = [:]
-    /// Entries left out because their names are unsafe ("", ".", "..", containing "/" or NUL).
-    var rejectedEntries: [String] = []
-}
+    let tables: MetadataTables
+    let inodes: InodeDecoder
+    let directoryTableStart: UInt64
+    let nodes: NodeTable
+    let fragments: [Fragment]
+    let xattrs: XattrStore?
+    private let inodeCache: BoundedCache<InodeRecord>
+    private let listingCache: BoundedCache<DirectoryListing>
+    /// Unsafe names met so far (directory inode numbers already reported, and the messages).
+    private let rejectedEntryHandler: (@Sendable (String) -> Void)?
+    private let rejections = Mutex<(directories: Set<UInt32>, messages: [String])>(([], []))
 
-/// One extended attribute of an entry, with its full name ("user.comment").
-public struct ExtendedAttribute: Sendable, Hashable {
-    public var name: String
-    public var value: [UInt8]
+    init(
+        superblock sb: sqfs_super_t, tables: MetadataTables, ids: [UInt32], fragments: [Fragment],
+        xattrs: XattrStore?, cacheBytes: Int, rejectedEntryHandler: (@Sendable (String) -> Void)? = nil
+    ) throws {
+        self.rejectedEntryHandler = rejectedEntryHandler
+        self.tables = tables
+        self.fragments = fragments
+        self.xattrs = xattrs
+        directoryTableStart = sb.directory_table_start
+        inodes = InodeDecoder(
+            tables: tables, inodeTableStart: sb.inode_table_start, ids: ids, blockSize: UInt64(sb.block_size),
+            fragmentCount: fragments.count, inodeCount: sb.inode_count)
+        // Most of the budget goes to decompressed blocks; decoded inodes and listings are a
+        // quicker second level for what FUSE asks for again and again.
+        inodeCache = BoundedCache(capacity: max(cacheBytes / 2, 1 << 16))
+        listingCache = BoundedCache(capacity: max(cacheBytes / 2, 1 << 16))
+        let root = try inodes.decode(sb.root_inode_ref)
+        guard root.directory != nil else { throw tables.corrupt("the root inode is not a directory") }
+        guard
+            let nodes = NodeTable(inodeCount: sb.inode_count, rootNumber: root.number, rootReference: sb.root_inode_ref)
+        else { throw tables.corrupt("out of memory for \(sb.inode_count) inodes") }
+        self.nodes = nodes
+    }
+
+    /// The inode at `reference`, from the cache or decoded.
+    func record(at reference: UInt64) throws -> InodeRecord {
+        try inodeCache.value(reference) {
+            let record = try inodes.decode(reference)
+            return (record, record.cost)
+        }
+    }
+
+    /// The inode of node `id`; nil for an id no listing has named.
+    func record(_ id: NodeID) throws -> InodeRecord? {
+        guard let reference = nodes.reference(of: id) else { return nil }
+        let record = try record(at: reference)
+        guard nodes.id(ofNumber: record.number) == id else {
+            throw tables.corrupt(
+                "inode \(reference >> 16):\(reference & 0xffff) has number \(record.number), its entry says \(id)")
+        }
+        return record
+    }
+
+    /// The listing of directory `id`; nil when `id` names no directory.
+    func listing(_ id: NodeID) throws -> DirectoryListing? {
+        guard let record = try record(id), let location = record.directory else { return nil }
+        return try listingCache.value(UInt64(id)) {
+            let listing = try DirectoryListing(
+                decoding: location, of: record.number, tables: tables, directoryTableStart: directoryTableStart)
+            for entry in listing.entries {
+                guard entry.number != nodes.rootNumber else {
+                    throw tables.corrupt("directory inode \(record.number) lists the root directory")
+                }
+                guard nodes.record(number: entry.number, reference: entry.reference) else {
+                    throw tables.corrupt(
+                        "directory inode \(record.number) lists inode number \(entry.number) at a second place")
+                }
+            }
+            if !listing.rejected.isEmpty { noteRejected(listing, of: id, number: record.number) }
+            return (listing, listing.cost)
+        }
+    }
+
+    /// The node id of a listing's entry.
+    func id(of entry: DirectoryListing.Entry) -> NodeID { nodes.id(ofNumber: entry.number) }
+
+    /// Unsafe names met so far: every one once the whole tree has been listed (as a restore does).
+    var rejectedEntries: [String] { rejections.withLock { $0.messages } }
+
+    private func noteRejected(_ listing: DirectoryListing, of id: NodeID, number: UInt32) {
+        guard rejections.withLock({ $0.directories.insert(number).inserted }) else { return }
+        let parent = path(of: id)
+        let messages = listing.rejected.map {
+            (parent.hasSuffix("/") ? parent : parent + "/")
+                + "\(String(decoding: $0.name, as: UTF8.self)): \($0.problem)"
+        }
+        rejections.withLock { $0.messages += messages }
+        if let rejectedEntryHandler { messages.forEach(rejectedEntryHandler) }
+    }
+
+    /// The path of directory `id`, following parent numbers up and finding each name in its
+    /// parent's listing: for messages only.
+    func path(of id: NodeID) -> String {
+        var parts = [String]()
+        var current = id
+        while current != 1, parts.count < 4096 {
+            guard let record = try? record(current), let parentNumber = record.directory?.parentNumber,
+                parentNumber >= 1, parentNumber <= nodes.inodeCount
+            else { break }
+            let parent = nodes.id(ofNumber: parentNumber)
+            guard let listing = try? listingCache.get(UInt64(parent)) ?? self.listing(parent),
+                let position = listing.entries.firstIndex(where: { $0.number == record.number })
+            else { break }
+            parts.append(String(decoding: listing.name(at: position), as: UTF8.self))
+            current = parent
+        }
+        return "/" + parts.reversed().joined(separator: "/")
+    }
 }
