@@ -102,7 +102,8 @@ def run_ours(binary, backup_id, env, mountpoint, cache_mib, names):
     sh(binary, "mount", backup_id, mountpoint, "--memory-cache", f"{cache_mib}M", "--cache-dir", cache_dir, env=env)
     try:
         status = json.loads(sh(binary, "status", mountpoint, "--json", env=env, capture=True))
-        pid = status[0]["pid"]
+        mounts = status["mounts"] if isinstance(status, dict) else status
+        pid = mounts[0]["pid"]
         seconds = read_all(mountpoint, names)
         peak = peak_kib(pid)
     finally:

@@ -85,7 +85,8 @@ public final class SquashImage: Sendable {
         fetcher = BlockFetcher(
             source: source, imageName: name, blockSize: Int(sb.block_size),
             cache: MemoryBlockCache(capacityBytes: options.cacheBytes), decompressors: pool, statistics: statistics,
-            maxRequestBytes: options.maxRequestBytes, diskCache: options.diskCache, digests: digests)
+            maxRequestBytes: options.maxRequestBytes, diskCache: options.diskCache, digests: digests,
+            memoryBytes: options.cacheBytes)
     }
 
     /// Whether reads are checked against digests recorded at create.

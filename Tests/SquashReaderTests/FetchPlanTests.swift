@@ -1,6 +1,7 @@
 import Foundation
 import SquashReader
 import Storage
+import Synchronization
 import TestSupport
 import Testing
 
@@ -155,5 +156,44 @@ struct FetchPlanTests {
             #expect(try file.read(offset: UInt64(offset), length: 4096) == Array(data[offset..<offset + 4096]))
         }
         #expect(source.mostConcurrentReads >= 6, "at most \(source.mostConcurrentReads) requests at once")
+    }
+
+    @Test("readahead of several files at once keeps range reads under way within a quarter of the memory cache")
+    func concurrentReadersShareTheFetchBudget() throws {
+        let (path, data, second) = try fixture.get()
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        // 50 ms a request, as over a network: the batches below all want to be under way at once.
+        let source = InMemoryRangeSource(bytes: bytes, script: RequestScript(latency: .milliseconds(50)))
+        var options = ReaderOptions()
+        options.cacheBytes = 16 << 20  // a 4 MiB budget
+        options.maxRequestBytes = 512 << 10
+        let image = try SquashImage.open(source, options: options)
+        let ranges =
+            (0..<6).map { ("big.bin", data, $0 * (6 << 20)) } + (0..<4).map { ("second.bin", second, $0 * (6 << 20)) }
+        // Ten readahead batches of 6 MiB (both files whole, about 37 MiB stored) started together, as the windows of
+        // as many streaming readers would be, then read back by four threads.
+        for (name, _, start) in ranges { image.prefetch(image.resolve(name)!, offset: UInt64(start), length: 6 << 20) }
+        let wrong = Atomic<Int>(0)
+        let done = DispatchGroup()
+        for reader in 0..<4 {
+            done.enter()
+            Thread {
+                defer { done.leave() }
+                for (name, expected, start) in ranges[reader...].enumerated().filter({ $0.offset % 4 == 0 }).map(
+                    \.element)
+                {
+                    let file = image.openFile(image.resolve(name)!)
+                    for offset in stride(from: start, to: start + (6 << 20), by: 131_072) {
+                        let read = try? file.read(offset: UInt64(offset), length: 131_072)
+                        if read != Array(expected[offset..<offset + 131_072]) { wrong.add(1, ordering: .relaxed) }
+                    }
+                }
+            }.start()
+        }
+        done.wait()
+        #expect(wrong.load(ordering: .relaxed) == 0)
+        let most = source.script.mostConcurrentBytes
+        #expect(most <= 4 << 20, "\(most >> 20) MiB of range reads under way at once")
+        #expect(source.script.mostConcurrentRequests >= 4, "the budget must still let requests overlap")
     }
 }

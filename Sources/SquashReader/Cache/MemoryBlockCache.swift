@@ -25,8 +25,11 @@ final class MemoryBlockCache: BlockCache {
 
     private let shards: [ShardBox]
     private let capacityPerShard: Int
+    /// The bytes of blocks it keeps at most.
+    let capacityBytes: Int
 
     init(capacityBytes: Int, shardCount: Int = 16) {
+        self.capacityBytes = capacityBytes
         shards = (0..<shardCount).map { _ in ShardBox() }
         capacityPerShard = max(capacityBytes / shardCount, 1)
     }

@@ -44,15 +44,23 @@ final class BlockFetcher: Sendable {
     private let zeros: [UInt8]
     /// Digests every fetched block is checked against before it is cached or served; nil: unverified.
     private let digests: BlockDigestTable?
+    /// Range reads under way, bounded by a share of the memory cache.
+    private let budget: FetchBudget
 
     init(
         source: any RangeSource, imageName: String, blockSize: Int, cache: any BlockCache,
         decompressors: DecompressorPool, statistics: ReaderStatistics, maxRequestBytes: Int = 8 << 20,
-        diskCache: DiskBlockCache? = nil, digests: BlockDigestTable? = nil
+        diskCache: DiskBlockCache? = nil, digests: BlockDigestTable? = nil, memoryBytes: Int? = nil
     ) {
+        // What the fetcher holds besides the cache (bodies under way, bodies waiting for the
+        // disk) is sized from the memory the mount was given for the cache.
+        let memory = memoryBytes ?? (cache as? MemoryBlockCache)?.capacityBytes ?? ReaderOptions().cacheBytes
         self.diskCache = diskCache
         self.digests = digests
-        diskWriter = diskCache.map { DiskCacheWriter(cache: $0) }
+        diskWriter = diskCache.map {
+            DiskCacheWriter(cache: $0, capBytes: DiskCacheWriter.capBytes(memoryBytes: memory))
+        }
+        budget = FetchBudget(cacheBytes: memory, requestBytes: maxRequestBytes)
         self.source = source
         self.imageName = imageName
         self.blockSize = blockSize
@@ -210,35 +218,41 @@ final class BlockFetcher: Sendable {
         let failures = try ParallelWork.map(count: work.count, width: 16) {
             [self] index -> StorageError? in
             let run = work[index]
-            statistics.requestsInFlight.add(1, ordering: .relaxed)
-            let started = ContinuousClock.now
-            let payload: [UInt8]
-            do {
-                defer {
-                    statistics.requestsInFlight.subtract(1, ordering: .relaxed)
-                    let elapsed = ContinuousClock.now - started
-                    statistics.recordLatency(
-                        seconds: elapsed / .seconds(1))
-                }
-                payload = try source.read(run.range)
-            } catch let error as StorageError {
-                for member in run.members { publish(member, .failure(ImageError.storage(error))) }
-                return error
-            }
-            statistics.bytesFetched.add(payload.count, ordering: .relaxed)
-            var persist = [(offset: UInt64, bytes: ArraySlice<UInt8>)]()
-            let checks = concurrentChecks(of: run, payload)
-            for (index, member) in run.members.enumerated() {
-                let stored = run.storedBytes(of: member.reference, in: payload)
-                let result = self.result(of: stored, member.reference, at: index, checks: checks)
-                if case .success = result, diskWriter != nil { persist.append((member.reference.offset, stored)) }
-                publish(member, result)
-            }
-            // Slices of the run's one body: held in the writer's queue, they keep no copy.
-            if !persist.isEmpty { diskWriter?.enqueue(blocks: persist, pinnedBytes: payload.count) }
-            return nil
+            return try budget.spending(run.range.length) { try fetchAndPublish(run) }
         }
         if let failure = failures.compactMap({ $0 }).first { throw ImageError.storage(failure) }
+    }
+
+    /// Fetches one run, then checks, decompresses and publishes its blocks and hands them to the
+    /// disk writer; returns the failure of its request, if it failed.
+    private func fetchAndPublish(_ run: FetchPlanner.Run<Item>) throws -> StorageError? {
+        statistics.requestsInFlight.add(1, ordering: .relaxed)
+        let started = ContinuousClock.now
+        let payload: [UInt8]
+        do {
+            defer {
+                statistics.requestsInFlight.subtract(1, ordering: .relaxed)
+                let elapsed = ContinuousClock.now - started
+                statistics.recordLatency(
+                    seconds: elapsed / .seconds(1))
+            }
+            payload = try source.read(run.range)
+        } catch let error as StorageError {
+            for member in run.members { publish(member, .failure(ImageError.storage(error))) }
+            return error
+        }
+        statistics.bytesFetched.add(payload.count, ordering: .relaxed)
+        var persist = [(offset: UInt64, bytes: ArraySlice<UInt8>)]()
+        let checks = concurrentChecks(of: run, payload)
+        for (index, member) in run.members.enumerated() {
+            let stored = run.storedBytes(of: member.reference, in: payload)
+            let result = self.result(of: stored, member.reference, at: index, checks: checks)
+            if case .success = result, diskWriter != nil { persist.append((member.reference.offset, stored)) }
+            publish(member, result)
+        }
+        // Slices of the run's one body: held in the writer's queue, they keep no copy.
+        if !persist.isEmpty { diskWriter?.enqueue(blocks: persist, pinnedBytes: payload.count) }
+        return nil
     }
 
     /// Why `stored`, just fetched, must not be used: it differs from the digest recorded at create

@@ -20,6 +20,9 @@ public final class RequestScript: Sendable {
         var rules: [Rule] = []
         var inFlight = 0
         var mostInFlight = 0
+        /// Bytes asked for by the ranged requests under way.
+        var bytesInFlight = 0
+        var mostBytesInFlight = 0
     }
 
     private let state = Mutex(State())
@@ -57,6 +60,9 @@ public final class RequestScript: Sendable {
     /// The most requests that were under way at the same time.
     public var mostConcurrentRequests: Int { state.withLock { $0.mostInFlight } }
 
+    /// The most bytes that ranged requests under way at the same time asked for.
+    public var mostConcurrentBytes: Int { state.withLock { $0.mostBytesInFlight } }
+
     /// Runs `request` under its schedule: logs it, waits, fails it or hands `body` the truncation to
     /// apply (`body` returns its result and the bytes the request carried), then loses the reply if
     /// it is to be reset.
@@ -92,6 +98,8 @@ public final class RequestScript: Sendable {
             state.log.append(request)
             state.inFlight += 1
             state.mostInFlight = max(state.mostInFlight, state.inFlight)
+            state.bytesInFlight += request.range?.length ?? 0
+            state.mostBytesInFlight = max(state.mostBytesInFlight, state.bytesInFlight)
             var faults: [RequestFault] = []
             for position in state.rules.indices where state.rules[position].remaining != 0 {
                 guard state.rules[position].matches(request) else { continue }
@@ -111,6 +119,7 @@ public final class RequestScript: Sendable {
         state.withLock { state in
             state.log[index].bytes = bytes
             state.inFlight -= 1
+            state.bytesInFlight -= state.log[index].range?.length ?? 0
         }
     }
 }
