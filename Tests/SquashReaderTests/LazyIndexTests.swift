@@ -92,6 +92,23 @@ struct LazyIndexTests {
         #expect(small.statistics.metadataBlocks > (try metadataBlockCount(many)), "blocks evicted and decoded again")
     }
 
+    @Test("an image opened again answers ids an earlier instance handed out, before any listing")
+    func idsOfAnEarlierInstance() throws {
+        let work = try TemporaryDirectory("lazy-index-reopen")
+        defer { work.remove() }
+        let path = try manyFilesImage(in: work, directories: 5, files: 4)
+        let first = try SquashImage.open(try LocalFileSource(path: path))
+        let directory = try #require(try first.loadEntries(of: SquashImage.rootID).last)
+        let file = try #require(try first.loadEntries(of: directory.node).first)
+        let expected = try #require(try first.loadAttributes(of: file.node))
+
+        // As `mount --all` does after closing an idle image the kernel still holds inodes of.
+        let again = try SquashImage.open(try LocalFileSource(path: path))
+        let found = try #require(try again.loadAttributes(of: file.node))
+        #expect(found.id == expected.id && found.size == expected.size && found.mode == expected.mode)
+        #expect(try again.loadAttributes(of: NodeID(1_000_000)) == nil, "an id beyond the image")
+    }
+
     @Test("hard links share one node id, ids are inode numbers, and the root is 1")
     func nodeIDs() throws {
         let work = try TemporaryDirectory("lazy-index-ids")

@@ -22,6 +22,8 @@ final class ImageIndex: Sendable {
     /// Unsafe names met so far (directory inode numbers already reported, and the messages).
     private let rejectedEntryHandler: (@Sendable (String) -> Void)?
     private let rejections = Mutex<(directories: Set<UInt32>, messages: [String])>(([], []))
+    /// Held while ids are discovered by a walk; true once a walk has listed every directory.
+    private let discovery = Mutex(false)
 
     init(
         superblock sb: sqfs_super_t, tables: MetadataTables, ids: [UInt32], fragments: [Fragment],
@@ -55,9 +57,9 @@ final class ImageIndex: Sendable {
         }
     }
 
-    /// The inode of node `id`; nil for an id no listing has named.
+    /// The inode of node `id`; nil for an id no entry of the image names.
     func record(_ id: NodeID) throws -> InodeRecord? {
-        guard let reference = nodes.reference(of: id) else { return nil }
+        guard let reference = try nodes.reference(of: id) ?? discover(id) else { return nil }
         let record = try record(at: reference)
         guard nodes.id(ofNumber: record.number) == id else {
             throw tables.corrupt(
@@ -83,6 +85,30 @@ final class ImageIndex: Sendable {
             }
             if !listing.rejected.isEmpty { noteRejected(listing, of: id, number: record.number) }
             return (listing, listing.cost)
+        }
+    }
+
+    /// Finds where node `id` lives by listing directories from the root until an entry names it.
+    /// FUSE only sends ids it was handed, so this runs when an image was opened again under ids a
+    /// previous instance handed out (`mount --all` closes idle images while the kernel keeps their
+    /// inodes): once per such image at most, as the whole walk leaves every id known.
+    private func discover(_ id: NodeID) throws -> UInt64? {
+        guard nodes.number(of: id) != nil else { return nil }
+        return try discovery.withLock { walked -> UInt64? in
+            if let known = nodes.reference(of: id) { return known }
+            guard !walked else { return nil }
+            var pending: [NodeID] = [1]
+            // A hostile image may list a directory under two parents: each is listed once.
+            var seen: Set<NodeID> = []
+            while let directory = pending.popLast() {
+                guard seen.insert(directory).inserted, let listing = try listing(directory) else { continue }
+                for entry in listing.entries where entry.type == 1 || entry.type == 8 {
+                    pending.append(nodes.id(ofNumber: entry.number))
+                }
+                if let known = nodes.reference(of: id) { return known }
+            }
+            walked = true
+            return nil
         }
     }
 

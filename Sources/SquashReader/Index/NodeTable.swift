@@ -5,8 +5,8 @@ import Synchronization
 #endif
 
 /// Maps node ids (what FUSE calls inode numbers) to inode references, filled as directories are
-/// read: FUSE only ever names nodes that a lookup or readdir handed out, so every id it sends has
-/// been seen in a listing. Node ids are squashfs inode numbers with the root's swapped for 1
+/// read: FUSE only ever names nodes that a lookup or readdir handed out, so an id it sends has
+/// been seen in a listing (or, for an image opened again, is found by `ImageIndex.discover`). Node ids are squashfs inode numbers with the root's swapped for 1
 /// (FUSE's root), so they stay below 2^32 and hard links share one. The slots are zeroed memory
 /// from `calloc`, so pages that no listing touched cost nothing: at most 8 bytes per entry.
 final class NodeTable: @unchecked Sendable {
