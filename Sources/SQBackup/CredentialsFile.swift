@@ -73,9 +73,14 @@ public enum CredentialsFile {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    private static func isVariableName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first == "_" || ("A"..."Z").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { $0 == "_" || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+    }
+
     static func parse(_ text: String, path: String) throws -> [String: String] {
         var settings: [String: String] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             var line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("export ") { line = String(line.dropFirst("export ".count)) }
@@ -84,6 +89,11 @@ public enum CredentialsFile {
                     .invalidConfig, "credentials file \(path), line \(index + 1): expected NAME=value")
             }
             let name = line[..<equals].trimmingCharacters(in: .whitespaces)
+            // Only a name shaped like a variable is echoed: a stray line may be a secret with an `=`.
+            guard Self.isVariableName(name) else {
+                throw BackupError(
+                    .invalidConfig, "credentials file \(path), line \(index + 1): expected NAME=value")
+            }
             guard Self.variables.contains(name) else {
                 throw BackupError(
                     .invalidConfig,

@@ -139,7 +139,10 @@ final class ImageIndex: Sendable {
                 parentNumber >= 1, parentNumber <= nodes.inodeCount
             else { break }
             let parent = nodes.id(ofNumber: parentNumber)
-            guard let listing = try? listingCache.get(UInt64(parent)) ?? self.listing(parent),
+            // Only parents already known: finding one would be a walk, and this may run inside
+            // the walk of `discover`, under its lock.
+            guard nodes.reference(of: parent) != nil,
+                let listing = try? listingCache.get(UInt64(parent)) ?? self.listing(parent),
                 let position = listing.entries.firstIndex(where: { $0.number == record.number })
             else { break }
             parts.append(String(decoding: listing.name(at: position), as: UTF8.self))

@@ -111,7 +111,8 @@ struct InodeDecoder: Sendable {
         }
         let number = record.number
         let hasFragment = fragmentIndex != InodeRecord.noFragment
-        let count = hasFragment ? record.size / blockSize : (record.size + blockSize - 1) / blockSize
+        // A size from a hostile image may be near 2^64: rounded up without overflowing.
+        let count = record.size / blockSize + (!hasFragment && record.size % blockSize != 0 ? 1 : 0)
         // Each block has a 4-byte word in the table, and a metadata block of at least 3 stored
         // bytes holds at most 8 KiB of them.
         guard count <= (tables.end - tables.start) / 3 * UInt64(MetadataTables.blockCapacity / 4) else {
@@ -135,7 +136,9 @@ struct InodeDecoder: Sendable {
             let word = try cursor.u32()
             words.append(word)
             offsets.append(offset)
-            offset += UInt64(word & BlockWord.sizeMask)
+            let (next, overflow) = offset.addingReportingOverflow(UInt64(word & BlockWord.sizeMask))
+            guard !overflow else { throw tables.corrupt("file inode \(number): data offsets overflow") }
+            offset = next
         }
         offsets.append(offset)
         guard offset <= tables.start else {
