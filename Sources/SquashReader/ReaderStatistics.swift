@@ -54,6 +54,23 @@ public final class ReaderStatistics: Sendable {
         public var prefetchedBlocks: Int
         public var requestsInFlight: Int
         public var diskCacheHits: Int
+
+        /// Nothing counted yet: where sums over several images start.
+        public static let zero = Snapshot(
+            cacheHits: 0, cacheMisses: 0, rangeRequests: 0, bytesFetched: 0, corruptBlocks: 0, prefetchedBlocks: 0,
+            requestsInFlight: 0, diskCacheHits: 0)
+
+        /// Adds another image's counts (a store browser sums its images').
+        public mutating func add(_ other: Snapshot) {
+            cacheHits += other.cacheHits
+            cacheMisses += other.cacheMisses
+            rangeRequests += other.rangeRequests
+            bytesFetched += other.bytesFetched
+            corruptBlocks += other.corruptBlocks
+            prefetchedBlocks += other.prefetchedBlocks
+            requestsInFlight += other.requestsInFlight
+            diskCacheHits += other.diskCacheHits
+        }
     }
 
     public var snapshot: Snapshot {

@@ -21,7 +21,7 @@ final class OpenImages: Sendable {
         /// One lock per slot, so that two requests for a closed image open it once.
         var gates: [fuse_ino_t: NSLock] = [:]
         /// What the images closed so far had read.
-        var closedCounters = ReadCounters()
+        var closedCounters = ReaderStatistics.Snapshot.zero
     }
 
     let maxOpen: Int
@@ -86,7 +86,7 @@ final class OpenImages: Sendable {
     }
 
     /// What every image opened so far has read.
-    var counters: ReadCounters {
+    var counters: ReaderStatistics.Snapshot {
         state.withLock { state in
             var total = state.closedCounters
             for entry in state.open.values { total.add(entry.filesystem.image.statistics.snapshot) }

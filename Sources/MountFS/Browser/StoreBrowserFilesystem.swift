@@ -40,7 +40,7 @@ public final class StoreBrowserFilesystem: Sendable {
     public var openBackupIDs: [String] { images.openIDs }
 
     /// What the images opened so far have read.
-    public var readCounters: ReadCounters { images.counters }
+    public var readCounters: ReaderStatistics.Snapshot { images.counters }
 
     /// Writes what the open images fetched for the disk cache; for the end of the mount.
     public func flushDiskCaches() { images.flushAll() }

@@ -41,41 +41,26 @@ public struct MountStatus: Codable, Sendable, Equatable {
         pid: Int32, mountpoint: String, source: String, startedAt: Date, statistics: ReaderStatistics,
         requests: RequestMeter.Snapshot? = nil
     ) {
-        let snapshot = statistics.snapshot
-        self.pid = pid
-        self.mountpoint = mountpoint
-        self.source = source
-        self.startedAt = startedAt
-        rangeRequests = snapshot.rangeRequests
-        bytesFetched = snapshot.bytesFetched
-        requestsInFlight = snapshot.requestsInFlight
-        cacheHits = snapshot.cacheHits
-        cacheMisses = snapshot.cacheMisses
-        prefetchedBlocks = snapshot.prefetchedBlocks
-        corruptBlocks = snapshot.corruptBlocks
+        self.init(
+            pid: pid, mountpoint: mountpoint, source: source, startedAt: startedAt, counters: statistics.snapshot)
         latencyP50 = statistics.latencyPercentile(0.5)
         latencyP90 = statistics.latencyPercentile(0.9)
         latencyP99 = statistics.latencyPercentile(0.99)
         if let requests { count(requests) }
     }
 
-    /// Takes the request counts from what the daemon's own meter saw.
-    private mutating func count(_ requests: RequestMeter.Snapshot) {
-        rangeRequests = requests.requests
-        failedRequests = requests.failedRequests
-        bytesFetched = requests.bytesReceived
-        requestsInFlight = requests.inFlight
-        latencyP50 = requests.latencyP50
-        latencyP90 = requests.latencyP90
-        latencyP99 = requests.latencyP99
-    }
-
     /// A store browser's status: reads summed over its images (no latency percentiles, which are
     /// kept per image), and the images open now.
     init(
-        pid: Int32, mountpoint: String, source: String, startedAt: Date, counters: ReadCounters, openImages: [String],
-        requests: RequestMeter.Snapshot? = nil
+        pid: Int32, mountpoint: String, source: String, startedAt: Date, counters: ReaderStatistics.Snapshot,
+        openImages: [String], requests: RequestMeter.Snapshot? = nil
     ) {
+        self.init(pid: pid, mountpoint: mountpoint, source: source, startedAt: startedAt, counters: counters)
+        self.openImages = openImages
+        if let requests { count(requests) }
+    }
+
+    private init(pid: Int32, mountpoint: String, source: String, startedAt: Date, counters: ReaderStatistics.Snapshot) {
         self.pid = pid
         self.mountpoint = mountpoint
         self.source = source
@@ -87,7 +72,16 @@ public struct MountStatus: Codable, Sendable, Equatable {
         cacheMisses = counters.cacheMisses
         prefetchedBlocks = counters.prefetchedBlocks
         corruptBlocks = counters.corruptBlocks
-        self.openImages = openImages
-        if let requests { count(requests) }
+    }
+
+    /// Takes the request counts from what the daemon's own meter saw.
+    private mutating func count(_ requests: RequestMeter.Snapshot) {
+        rangeRequests = requests.requests
+        failedRequests = requests.failedRequests
+        bytesFetched = requests.bytesReceived
+        requestsInFlight = requests.inFlight
+        latencyP50 = requests.latencyP50
+        latencyP90 = requests.latencyP90
+        latencyP99 = requests.latencyP99
     }
 }
