@@ -29,23 +29,15 @@ bench_tree "$tree" 200
 
 bench_binary
 
-# The S3 server runs as a coprocess: it exits when its stdin closes, and the trap closes it.
-coproc S3 { exec python3 Tests/Servers/s3_server.py 0 --bucket bench 2>"$out/s3_server.log"; }
-s3_pid=$S3_PID
-exec {s3_in}>&"${S3[1]}"
 proxy_in=
 stop_server() {
     [ -n "$proxy_in" ] && exec {proxy_in}>&-
-    exec {s3_in}>&-
-    kill "$s3_pid" 2> /dev/null || true
-    wait "$s3_pid" 2> /dev/null || true
+    stop_s3_server
     rm -rf "$out/local-store"
 }
 trap stop_server EXIT
-read -r ready <&"${S3[0]}"
-case "$ready" in READY*) ;; *) echo "the S3 server did not start: $ready" >&2; exit 1 ;; esac
-field() { tr ' ' '\n' <<< "$ready" | sed -n "s/^$1=//p"; }
-port=$(field port)
+start_s3_server "$out/s3_server.log"
+port=$(s3_field port)
 if [ -n "${BENCH_DELAY_MS:-}" ]; then
     rm -f "$out/proxy.out"
     exec {proxy_in}> >(exec env DELAY_MS="$BENCH_DELAY_MS" BUFFER_MIB="${BENCH_BUFFER_MIB:-1}" LINK_MBIT="${BENCH_LINK_MBIT:-0}" \
@@ -53,10 +45,8 @@ if [ -n "${BENCH_DELAY_MS:-}" ]; then
     for _ in $(seq 100); do grep -q '^READY' "$out/proxy.out" 2> /dev/null && break; sleep 0.1; done
     port=$(sed -n 's/^READY port=\([0-9]*\).*/\1/p' "$out/proxy.out")
     [ -n "$port" ] || { echo "the delay proxy did not start" >&2; exit 1; }
+    export BENCH_S3_ENDPOINT="http://127.0.0.1:$port"
 fi
-export BENCH_S3_ENDPOINT="http://127.0.0.1:$port" BENCH_S3_BUCKET=bench
-export BENCH_S3_ACCESS_KEY=$(field access_key) BENCH_S3_SECRET_KEY=$(field secret_key)
-export BENCH_S3_REGION=$(field region)
 
 
 run_ours() {

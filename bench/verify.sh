@@ -37,22 +37,12 @@ PY
 fi
 bench_binary
 
-coproc S3 { exec python3 Tests/Servers/s3_server.py 0 --bucket bench 2>"$out/s3_server.log"; }
-s3_pid=$S3_PID
-exec {s3_in}>&"${S3[1]}"
 stop_server() {
-    exec {s3_in}>&-
-    kill "$s3_pid" 2> /dev/null || true
-    wait "$s3_pid" 2> /dev/null || true
+    stop_s3_server
     rm -rf "$store"
 }
 trap stop_server EXIT
-read -r ready <&"${S3[0]}"
-case "$ready" in READY*) ;; *) echo "the S3 server did not start: $ready" >&2; exit 1 ;; esac
-field() { tr ' ' '\n' <<< "$ready" | sed -n "s/^$1=//p"; }
-export BENCH_S3_ENDPOINT="http://127.0.0.1:$(field port)" BENCH_S3_BUCKET=bench
-export BENCH_S3_ACCESS_KEY=$(field access_key) BENCH_S3_SECRET_KEY=$(field secret_key)
-export BENCH_S3_REGION=$(field region)
+start_s3_server "$out/s3_server.log"
 
 s3_env=(env BACKUP_BUCKET_NAME=bench BACKUP_BUCKET_ENDPOINT="$BENCH_S3_ENDPOINT"
     R2_ACCESS_KEY_ID="$BENCH_S3_ACCESS_KEY" R2_SECRET_ACCESS_KEY="$BENCH_S3_SECRET_KEY"
